@@ -1,0 +1,1 @@
+//! sensoro-mqtt: a subscriber and debugging tool for the SENSORO IoT cloud's MQTT service.
