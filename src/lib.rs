@@ -1,8 +1,11 @@
 //! sensoro-mqtt: a subscriber and debugging tool for the SENSORO IoT cloud's MQTT service.
 //!
 //! The library holds all the logic; the binary only parses the command line, calls
-//! [`commands`] and turns an [`error::Error`] into an exit code.
+//! [`commands::run`] and turns an [`error::Error`] into an exit code.
 
+pub mod cli;
 pub mod client_id;
+pub mod commands;
+pub mod config;
 pub mod error;
 pub mod secret;

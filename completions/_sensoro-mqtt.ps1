@@ -1,0 +1,185 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'sensoro-mqtt' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'sensoro-mqtt'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'sensoro-mqtt' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('validate-id', 'validate-id', [CompletionResultType]::ParameterValue, 'Check clientIds against the platform rule (for humans and CI)')
+            [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Manage stored credential profiles')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'sensoro-mqtt;validate-id' {
+            [CompletionResult]::new('--app-id', '--app-id', [CompletionResultType]::ParameterName, 'The AppID the ids must start with [env: SENSORO_APP_ID; else the profile''s app_id]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Take the AppID from this profile [env: SENSORO_PROFILE]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object per id (NDJSON)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing; the exit status says whether all ids are valid')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing; the exit status says whether all ids are valid')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sensoro-mqtt;profile' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List stored profiles (the default one is marked with *)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one profile (the default one without NAME); secrets are masked')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Store a new profile (or replace one with --force)')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Delete a profile')
+            [CompletionResult]::new('default', 'default', [CompletionResultType]::ParameterValue, 'Make a profile the default')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'sensoro-mqtt;profile;list' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON array')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sensoro-mqtt;profile;show' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON object')
+            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Print AppSecret and AppKey in full instead of masked')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sensoro-mqtt;profile;add' {
+            [CompletionResult]::new('--app-id', '--app-id', [CompletionResultType]::ParameterName, 'AppID (MQTT username)')
+            [CompletionResult]::new('--app-secret', '--app-secret', [CompletionResultType]::ParameterName, 'AppSecret (MQTT password); better: SENSORO_APP_SECRET or the prompt on a terminal')
+            [CompletionResult]::new('--app-key', '--app-key', [CompletionResultType]::ParameterName, 'AppKey for safe mode (43 characters); better: SENSORO_APP_KEY or the prompt')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Broker host from the platform''s developer page')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Broker port [default when unset: 1883]')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'CA bundle (PEM) for TLS')
+            [CompletionResult]::new('--qos', '--qos', [CompletionResultType]::ParameterName, 'Subscription QoS')
+            [CompletionResult]::new('--client-suffix', '--client-suffix', [CompletionResultType]::ParameterName, 'Fixed clientId suffix: the clientId becomes <AppID>/<SUFFIX>')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Connect with TLS')
+            [CompletionResult]::new('--default', '--default', [CompletionResultType]::ParameterName, 'Make it the default profile')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace an existing profile of that name')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sensoro-mqtt;profile;remove' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sensoro-mqtt;profile;default' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sensoro-mqtt;profile;help' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List stored profiles (the default one is marked with *)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one profile (the default one without NAME); secrets are masked')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Store a new profile (or replace one with --force)')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Delete a profile')
+            [CompletionResult]::new('default', 'default', [CompletionResultType]::ParameterValue, 'Make a profile the default')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'sensoro-mqtt;profile;help;list' {
+            break
+        }
+        'sensoro-mqtt;profile;help;show' {
+            break
+        }
+        'sensoro-mqtt;profile;help;add' {
+            break
+        }
+        'sensoro-mqtt;profile;help;remove' {
+            break
+        }
+        'sensoro-mqtt;profile;help;default' {
+            break
+        }
+        'sensoro-mqtt;profile;help;help' {
+            break
+        }
+        'sensoro-mqtt;completions' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sensoro-mqtt;help' {
+            [CompletionResult]::new('validate-id', 'validate-id', [CompletionResultType]::ParameterValue, 'Check clientIds against the platform rule (for humans and CI)')
+            [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Manage stored credential profiles')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'sensoro-mqtt;help;validate-id' {
+            break
+        }
+        'sensoro-mqtt;help;profile' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List stored profiles (the default one is marked with *)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one profile (the default one without NAME); secrets are masked')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Store a new profile (or replace one with --force)')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Delete a profile')
+            [CompletionResult]::new('default', 'default', [CompletionResultType]::ParameterValue, 'Make a profile the default')
+            break
+        }
+        'sensoro-mqtt;help;profile;list' {
+            break
+        }
+        'sensoro-mqtt;help;profile;show' {
+            break
+        }
+        'sensoro-mqtt;help;profile;add' {
+            break
+        }
+        'sensoro-mqtt;help;profile;remove' {
+            break
+        }
+        'sensoro-mqtt;help;profile;default' {
+            break
+        }
+        'sensoro-mqtt;help;completions' {
+            break
+        }
+        'sensoro-mqtt;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

@@ -1,0 +1,154 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'sensoro-mqtt'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'sensoro-mqtt'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand validate-id 'Check clientIds against the platform rule (for humans and CI)'
+            cand profile 'Manage stored credential profiles'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'sensoro-mqtt;validate-id'= {
+            cand --app-id 'The AppID the ids must start with [env: SENSORO_APP_ID; else the profile''s app_id]'
+            cand --profile 'Take the AppID from this profile [env: SENSORO_PROFILE]'
+            cand --json 'Print one JSON object per id (NDJSON)'
+            cand -q 'Print nothing; the exit status says whether all ids are valid'
+            cand --quiet 'Print nothing; the exit status says whether all ids are valid'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sensoro-mqtt;profile'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand list 'List stored profiles (the default one is marked with *)'
+            cand show 'Show one profile (the default one without NAME); secrets are masked'
+            cand add 'Store a new profile (or replace one with --force)'
+            cand remove 'Delete a profile'
+            cand default 'Make a profile the default'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'sensoro-mqtt;profile;list'= {
+            cand --json 'Print a JSON array'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sensoro-mqtt;profile;show'= {
+            cand --json 'Print a JSON object'
+            cand --show-secrets 'Print AppSecret and AppKey in full instead of masked'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sensoro-mqtt;profile;add'= {
+            cand --app-id 'AppID (MQTT username)'
+            cand --app-secret 'AppSecret (MQTT password); better: SENSORO_APP_SECRET or the prompt on a terminal'
+            cand --app-key 'AppKey for safe mode (43 characters); better: SENSORO_APP_KEY or the prompt'
+            cand --host 'Broker host from the platform''s developer page'
+            cand --port 'Broker port [default when unset: 1883]'
+            cand --ca-file 'CA bundle (PEM) for TLS'
+            cand --qos 'Subscription QoS'
+            cand --client-suffix 'Fixed clientId suffix: the clientId becomes <AppID>/<SUFFIX>'
+            cand --tls 'Connect with TLS'
+            cand --default 'Make it the default profile'
+            cand --force 'Replace an existing profile of that name'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sensoro-mqtt;profile;remove'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sensoro-mqtt;profile;default'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sensoro-mqtt;profile;help'= {
+            cand list 'List stored profiles (the default one is marked with *)'
+            cand show 'Show one profile (the default one without NAME); secrets are masked'
+            cand add 'Store a new profile (or replace one with --force)'
+            cand remove 'Delete a profile'
+            cand default 'Make a profile the default'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'sensoro-mqtt;profile;help;list'= {
+        }
+        &'sensoro-mqtt;profile;help;show'= {
+        }
+        &'sensoro-mqtt;profile;help;add'= {
+        }
+        &'sensoro-mqtt;profile;help;remove'= {
+        }
+        &'sensoro-mqtt;profile;help;default'= {
+        }
+        &'sensoro-mqtt;profile;help;help'= {
+        }
+        &'sensoro-mqtt;completions'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sensoro-mqtt;help'= {
+            cand validate-id 'Check clientIds against the platform rule (for humans and CI)'
+            cand profile 'Manage stored credential profiles'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'sensoro-mqtt;help;validate-id'= {
+        }
+        &'sensoro-mqtt;help;profile'= {
+            cand list 'List stored profiles (the default one is marked with *)'
+            cand show 'Show one profile (the default one without NAME); secrets are masked'
+            cand add 'Store a new profile (or replace one with --force)'
+            cand remove 'Delete a profile'
+            cand default 'Make a profile the default'
+        }
+        &'sensoro-mqtt;help;profile;list'= {
+        }
+        &'sensoro-mqtt;help;profile;show'= {
+        }
+        &'sensoro-mqtt;help;profile;add'= {
+        }
+        &'sensoro-mqtt;help;profile;remove'= {
+        }
+        &'sensoro-mqtt;help;profile;default'= {
+        }
+        &'sensoro-mqtt;help;completions'= {
+        }
+        &'sensoro-mqtt;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

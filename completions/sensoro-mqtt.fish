@@ -1,0 +1,87 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_sensoro_mqtt_global_optspecs
+    string join \n h/help V/version
+end
+
+function __fish_sensoro_mqtt_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_sensoro_mqtt_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_sensoro_mqtt_using_subcommand
+    set -l cmd (__fish_sensoro_mqtt_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -s h -l help -d 'Print help'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -s V -l version -d 'Print version'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "validate-id" -d 'Check clientIds against the platform rule (for humans and CI)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "profile" -d 'Manage stored credential profiles'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand validate-id" -l app-id -d 'The AppID the ids must start with [env: SENSORO_APP_ID; else the profile\'s app_id]' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand validate-id" -l profile -d 'Take the AppID from this profile [env: SENSORO_PROFILE]' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand validate-id" -l json -d 'Print one JSON object per id (NDJSON)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand validate-id" -s q -l quiet -d 'Print nothing; the exit status says whether all ids are valid'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand validate-id" -s h -l help -d 'Print help'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand validate-id" -s V -l version -d 'Print version'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default help" -s h -l help -d 'Print help'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default help" -s V -l version -d 'Print version'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default help" -f -a "list" -d 'List stored profiles (the default one is marked with *)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default help" -f -a "show" -d 'Show one profile (the default one without NAME); secrets are masked'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default help" -f -a "add" -d 'Store a new profile (or replace one with --force)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default help" -f -a "remove" -d 'Delete a profile'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default help" -f -a "default" -d 'Make a profile the default'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from list" -l json -d 'Print a JSON array'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from show" -l json -d 'Print a JSON object'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from show" -l show-secrets -d 'Print AppSecret and AppKey in full instead of masked'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from add" -l app-id -d 'AppID (MQTT username)' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from add" -l app-secret -d 'AppSecret (MQTT password); better: SENSORO_APP_SECRET or the prompt on a terminal' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from add" -l app-key -d 'AppKey for safe mode (43 characters); better: SENSORO_APP_KEY or the prompt' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from add" -l host -d 'Broker host from the platform\'s developer page' -r -f -a "(__fish_print_hostnames)"
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from add" -l port -d 'Broker port [default when unset: 1883]' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from add" -l ca-file -d 'CA bundle (PEM) for TLS' -r -F
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from add" -l qos -d 'Subscription QoS' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from add" -l client-suffix -d 'Fixed clientId suffix: the clientId becomes <AppID>/<SUFFIX>' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from add" -l tls -d 'Connect with TLS'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from add" -l default -d 'Make it the default profile'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from add" -l force -d 'Replace an existing profile of that name'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from remove" -s V -l version -d 'Print version'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from default" -s h -l help -d 'Print help'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from default" -s V -l version -d 'Print version'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "list" -d 'List stored profiles (the default one is marked with *)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one profile (the default one without NAME); secrets are masked'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "add" -d 'Store a new profile (or replace one with --force)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Delete a profile'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "default" -d 'Make a profile the default'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from validate-id profile completions help" -f -a "validate-id" -d 'Check clientIds against the platform rule (for humans and CI)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from validate-id profile completions help" -f -a "profile" -d 'Manage stored credential profiles'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from validate-id profile completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from validate-id profile completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "list" -d 'List stored profiles (the default one is marked with *)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "show" -d 'Show one profile (the default one without NAME); secrets are masked'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "add" -d 'Store a new profile (or replace one with --force)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "remove" -d 'Delete a profile'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "default" -d 'Make a profile the default'

@@ -1,0 +1,174 @@
+//! The command line, as clap types only. Turning these into library settings is the job of
+//! `commands`; nothing here does I/O.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueHint};
+use clap_complete::Shell;
+
+/// Exit codes, shown at the end of `--help`.
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0    success (also: closed pipe)
+  1    validate-id found an invalid id; other failure
+  2    usage error
+  3    network failure: DNS, TCP, TLS, timeout
+  4    refused by the broker: CONNACK != 0 or SUBACK failure
+  5    decrypt/encrypt failure
+  6    configuration or profile error
+  124  listen --timeout passed before --count was reached";
+
+/// Subscriber and debugging tool for the SENSORO IoT cloud's MQTT service.
+#[derive(Debug, Parser)]
+#[command(name = "sensoro-mqtt", version, after_help = EXIT_CODES_HELP)]
+#[command(propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check clientIds against the platform rule (for humans and CI)
+    #[command(after_help = VALIDATE_ID_HELP)]
+    ValidateId(ValidateIdArgs),
+    /// Manage stored credential profiles
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+    /// Print a shell completion script
+    Completions(CompletionsArgs),
+}
+
+const VALIDATE_ID_HELP: &str = "\
+The rule: ^<AppID>(/[-_0-9a-zA-Z]{0,36})?$ with the AppID taken literally.
+
+Exit status: 0 when every id is valid, 1 when any is invalid, 2 on a usage error,
+6 when no AppID can be found (--app-id, SENSORO_APP_ID or a profile).";
+
+/// `validate-id`.
+#[derive(Debug, Args)]
+pub struct ValidateIdArgs {
+    /// The AppID the ids must start with [env: SENSORO_APP_ID; else the profile's app_id]
+    #[arg(long, value_name = "ID")]
+    pub app_id: Option<String>,
+
+    /// Take the AppID from this profile [env: SENSORO_PROFILE]
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Print one JSON object per id (NDJSON)
+    #[arg(long, conflicts_with = "quiet")]
+    pub json: bool,
+
+    /// Print nothing; the exit status says whether all ids are valid
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// ClientIds to check; without any, one per line is read from stdin
+    #[arg(value_name = "CLIENT_ID")]
+    pub ids: Vec<String>,
+}
+
+/// `profile …`.
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// List stored profiles (the default one is marked with *)
+    List(ProfileListArgs),
+    /// Show one profile (the default one without NAME); secrets are masked
+    Show(ProfileShowArgs),
+    /// Store a new profile (or replace one with --force)
+    Add(ProfileAddArgs),
+    /// Delete a profile
+    Remove(ProfileNameArg),
+    /// Make a profile the default
+    Default(ProfileNameArg),
+}
+
+/// `profile list`.
+#[derive(Debug, Args)]
+pub struct ProfileListArgs {
+    /// Print a JSON array
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `profile show`.
+#[derive(Debug, Args)]
+pub struct ProfileShowArgs {
+    /// The profile (default: the default profile)
+    pub name: Option<String>,
+    /// Print a JSON object
+    #[arg(long)]
+    pub json: bool,
+    /// Print AppSecret and AppKey in full instead of masked
+    #[arg(long)]
+    pub show_secrets: bool,
+}
+
+/// A profile name.
+#[derive(Debug, Args)]
+pub struct ProfileNameArg {
+    /// The profile
+    pub name: String,
+}
+
+/// `profile add`.
+#[derive(Debug, Args)]
+pub struct ProfileAddArgs {
+    /// Name of the new profile (letters, digits, '-', '_', '.')
+    pub name: String,
+    /// AppID (MQTT username)
+    #[arg(long, value_name = "ID")]
+    pub app_id: String,
+    /// AppSecret (MQTT password); better: SENSORO_APP_SECRET or the prompt on a terminal
+    #[arg(long, value_name = "SECRET")]
+    pub app_secret: Option<String>,
+    /// AppKey for safe mode (43 characters); better: SENSORO_APP_KEY or the prompt
+    #[arg(long, value_name = "KEY")]
+    pub app_key: Option<String>,
+    /// Broker host from the platform's developer page
+    #[arg(long, value_hint = ValueHint::Hostname)]
+    pub host: Option<String>,
+    /// Broker port [default when unset: 1883]
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Connect with TLS
+    #[arg(long)]
+    pub tls: bool,
+    /// CA bundle (PEM) for TLS
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub ca_file: Option<PathBuf>,
+    /// Subscription QoS
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=1))]
+    pub qos: Option<u8>,
+    /// Fixed clientId suffix: the clientId becomes <AppID>/<SUFFIX>
+    #[arg(long, value_name = "SUFFIX")]
+    pub client_suffix: Option<String>,
+    /// Make it the default profile
+    #[arg(long)]
+    pub default: bool,
+    /// Replace an existing profile of that name
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

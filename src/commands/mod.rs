@@ -1,0 +1,27 @@
+//! One module per subcommand. Commands orchestrate: they turn clap arguments into library
+//! settings, call the library, and write results (stdout) and messages (stderr).
+
+pub mod completions;
+pub mod profile;
+pub mod validate_id;
+
+use crate::cli::{Cli, Command};
+use crate::config::Env;
+use crate::error::Result;
+
+/// Runs the parsed command line; the caller maps the error to an exit code.
+pub fn run(cli: Cli) -> Result<()> {
+    let env = Env::from_process();
+    match cli.command {
+        Command::ValidateId(args) => validate_id::run(&args, env),
+        Command::Profile(command) => profile::run(command, &env),
+        Command::Completions(args) => completions::run(&args),
+    }
+}
+
+/// Prints warnings gathered by the library on stderr.
+pub(crate) fn print_warnings(warnings: impl IntoIterator<Item = String>) {
+    for warning in warnings {
+        eprintln!("warning: {warning}");
+    }
+}

@@ -1,0 +1,243 @@
+//! `profile list|show|add|remove|default`: manage the stored credential profiles.
+//!
+//! Secrets are masked in every output unless `--show-secrets` is given to `show`.
+
+use std::io::{self, IsTerminal as _, Write as _};
+
+use serde_json::{json, Map, Value};
+
+use crate::cli::{ProfileAddArgs, ProfileCommand, ProfileShowArgs};
+use crate::client_id;
+use crate::config::{Env, Profile, Store, ENV_APP_KEY, ENV_APP_SECRET};
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+
+/// Runs a `profile` subcommand.
+pub fn run(command: ProfileCommand, env: &Env) -> Result<()> {
+    let path = env.config_path()?;
+    let mut store = Store::load(&path)?;
+    super::print_warnings(store.warnings());
+    match command {
+        ProfileCommand::List(args) => list(&store, args.json),
+        ProfileCommand::Show(args) => show(&store, &args),
+        ProfileCommand::Add(args) => add(&mut store, args, env),
+        ProfileCommand::Remove(arg) => remove(&mut store, &arg.name),
+        ProfileCommand::Default(arg) => set_default(&mut store, &arg.name),
+    }
+}
+
+fn list(store: &Store, json: bool) -> Result<()> {
+    let file = store.file();
+    let is_default = |name: &str| file.default.as_deref() == Some(name);
+    let mut out = io::stdout().lock();
+    if json {
+        let items: Vec<Value> = file
+            .profiles
+            .iter()
+            .map(|(name, p)| profile_json(name, p, is_default(name), false))
+            .collect();
+        writeln!(out, "{}", Value::Array(items))?;
+        return Ok(());
+    }
+    if file.profiles.is_empty() {
+        eprintln!(
+            "no profiles in {}; add one with: sensoro-mqtt profile add NAME --app-id ID",
+            store.path().display()
+        );
+        return Ok(());
+    }
+    let width = file
+        .profiles
+        .keys()
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(0);
+    for (name, p) in &file.profiles {
+        let mark = if is_default(name) { '*' } else { ' ' };
+        let app_id = p.app_id.as_deref().unwrap_or("-");
+        let host = p.host.as_deref().map_or_else(
+            || "(no host)".to_owned(),
+            |h| format!("{h}:{}", p.port.unwrap_or(crate::config::DEFAULT_PORT)),
+        );
+        writeln!(out, "{mark} {name:<width$}  {app_id}  {host}")?;
+    }
+    Ok(())
+}
+
+fn show(store: &Store, args: &ProfileShowArgs) -> Result<()> {
+    let file = store.file();
+    let name = match &args.name {
+        Some(name) => name.clone(),
+        None => file.default.clone().ok_or_else(|| {
+            Error::config("no default profile is set").with_hint(
+                "name a profile (sensoro-mqtt profile show NAME) or set one: sensoro-mqtt \
+                 profile default NAME",
+            )
+        })?,
+    };
+    let profile = file
+        .profiles
+        .get(&name)
+        .ok_or_else(|| store.unknown_profile(&name, "the command line"))?;
+    let is_default = file.default.as_deref() == Some(name.as_str());
+    let shown = profile_json(&name, profile, is_default, args.show_secrets);
+    let mut out = io::stdout().lock();
+    if args.json {
+        writeln!(out, "{shown}")?;
+        return Ok(());
+    }
+    if let Value::Object(fields) = shown {
+        for (key, value) in fields {
+            let text = match value {
+                Value::String(s) => s,
+                Value::Null => "-".to_owned(),
+                other => other.to_string(),
+            };
+            writeln!(out, "{key:<14} {text}")?;
+        }
+    }
+    Ok(())
+}
+
+/// A profile as JSON, with secrets masked unless `reveal`.
+fn profile_json(name: &str, p: &Profile, is_default: bool, reveal: bool) -> Value {
+    let secret = |s: &Option<Secret>| {
+        s.as_ref().map_or(Value::Null, |s| {
+            Value::String(if reveal {
+                s.expose().to_owned()
+            } else {
+                s.masked()
+            })
+        })
+    };
+    let mut map = Map::new();
+    map.insert("name".into(), json!(name));
+    map.insert("default".into(), json!(is_default));
+    map.insert("app_id".into(), json!(p.app_id));
+    map.insert("app_secret".into(), secret(&p.app_secret));
+    map.insert("app_key".into(), secret(&p.app_key));
+    map.insert("host".into(), json!(p.host));
+    map.insert("port".into(), json!(p.port));
+    map.insert("tls".into(), json!(p.tls.unwrap_or(false)));
+    map.insert("ca_file".into(), json!(p.ca_file));
+    map.insert("qos".into(), json!(p.qos));
+    map.insert("client_suffix".into(), json!(p.client_suffix));
+    Value::Object(map)
+}
+
+fn add(store: &mut Store, args: ProfileAddArgs, env: &Env) -> Result<()> {
+    check_profile_name(&args.name)?;
+    if store.file().profiles.contains_key(&args.name) && !args.force {
+        return Err(
+            Error::config(format!("profile '{}' already exists", args.name))
+                .with_hint("add --force to replace it"),
+        );
+    }
+    let profile = build_profile(args.app_id.clone(), &args, env)?;
+    let name = args.name;
+    let file = store.file_mut();
+    file.profiles.insert(name.clone(), profile);
+    let becomes_default = args.default || file.default.is_none();
+    if becomes_default {
+        file.default = Some(name.clone());
+    }
+    store.save()?;
+    let note = if becomes_default { " (default)" } else { "" };
+    eprintln!("saved profile '{name}'{note} in {}", store.path().display());
+    Ok(())
+}
+
+fn build_profile(app_id: String, args: &ProfileAddArgs, env: &Env) -> Result<Profile> {
+    if app_id.is_empty() {
+        return Err(Error::usage("--app-id must not be empty"));
+    }
+    if let Some(suffix) = &args.client_suffix {
+        let id = format!("{app_id}/{suffix}");
+        if let Some(v) = client_id::explain(&app_id, id.as_bytes()) {
+            return Err(Error::config(format!(
+                "--client-suffix gives the clientId '{id}', which is invalid: {}",
+                v.message
+            )));
+        }
+    }
+    if args.port == Some(0) {
+        return Err(Error::usage("--port must be between 1 and 65535"));
+    }
+    let app_secret = secret_from(
+        args.app_secret.as_deref(),
+        env.get(ENV_APP_SECRET),
+        "AppSecret",
+    )?;
+    let app_key = secret_from(args.app_key.as_deref(), env.get(ENV_APP_KEY), "AppKey")?;
+    Ok(Profile {
+        app_id: Some(app_id),
+        app_secret,
+        app_key,
+        host: args.host.clone(),
+        port: args.port,
+        tls: args.tls.then_some(true),
+        ca_file: args.ca_file.clone(),
+        qos: args.qos,
+        client_suffix: args.client_suffix.clone(),
+    })
+}
+
+/// A secret from the flag, else the environment, else a hidden prompt when stdin is a
+/// terminal (an empty answer stores none).
+fn secret_from(flag: Option<&str>, env: Option<&str>, what: &str) -> Result<Option<Secret>> {
+    if let Some(value) = flag.or(env) {
+        return Ok(Some(Secret::new(value)));
+    }
+    if !io::stdin().is_terminal() {
+        return Ok(None);
+    }
+    let answer = rpassword::prompt_password(format!("{what} (hidden; empty to skip): "))
+        .map_err(|e| Error::io(format!("cannot read the {what}"), &e))?;
+    Ok((!answer.is_empty()).then(|| Secret::new(answer)))
+}
+
+fn check_profile_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::usage(format!(
+            "invalid profile name '{}': use 1-64 letters, digits, '-', '_' or '.'",
+            name.escape_debug()
+        )))
+    }
+}
+
+fn remove(store: &mut Store, name: &str) -> Result<()> {
+    if !store.file().profiles.contains_key(name) {
+        return Err(store.unknown_profile(name, "the command line"));
+    }
+    let file = store.file_mut();
+    file.profiles.remove(name);
+    let was_default = file.default.as_deref() == Some(name);
+    if was_default {
+        file.default = None;
+    }
+    store.save()?;
+    eprintln!("removed profile '{name}'");
+    if was_default {
+        eprintln!(
+            "warning: it was the default; set another with: sensoro-mqtt profile default NAME"
+        );
+    }
+    Ok(())
+}
+
+fn set_default(store: &mut Store, name: &str) -> Result<()> {
+    if !store.file().profiles.contains_key(name) {
+        return Err(store.unknown_profile(name, "the command line"));
+    }
+    store.file_mut().default = Some(name.to_owned());
+    store.save()?;
+    eprintln!("default profile is now '{name}'");
+    Ok(())
+}

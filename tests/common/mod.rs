@@ -1,0 +1,157 @@
+//! Test harness: runs the real binary in an isolated environment — its own temporary config
+//! file, no inherited SENSORO_* variables, no colour — and shows readable diffs on failure.
+
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// The binary under test.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_sensoro-mqtt"))
+}
+
+/// An isolated environment: a temp dir holding the config file.
+pub struct TestEnv {
+    dir: tempfile::TempDir,
+    vars: Vec<(String, String)>,
+}
+
+impl TestEnv {
+    pub fn new() -> Self {
+        TestEnv {
+            dir: tempfile::tempdir().expect("temp dir"),
+            vars: Vec::new(),
+        }
+    }
+
+    /// The config file path the binary is pointed at.
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("conf").join("config.toml")
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Sets an environment variable for every command run from here.
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.vars.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// A command for the binary with the isolated environment.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(bin());
+        for (key, _) in std::env::vars() {
+            if key.starts_with("SENSORO_") || key == "CLICOLOR_FORCE" {
+                cmd.env_remove(&key);
+            }
+        }
+        cmd.env("SENSORO_MQTT_CONFIG", self.config_path())
+            .env("NO_COLOR", "1")
+            .env("HOME", self.dir.path())
+            .env("XDG_CONFIG_HOME", self.dir.path().join("xdg"))
+            .args(args)
+            .stdin(Stdio::null());
+        for (key, value) in &self.vars {
+            cmd.env(key, value);
+        }
+        cmd
+    }
+
+    /// Runs with empty stdin.
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.command(args).output().expect("run binary"))
+    }
+
+    /// Runs with the given stdin.
+    pub fn run_with_stdin(&self, args: &[&str], stdin: &[u8]) -> Run {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn binary");
+        let mut input = child.stdin.take().expect("stdin");
+        let data = stdin.to_vec();
+        let writer = std::thread::spawn(move || {
+            // The binary may stop reading early (quiet mode): a broken pipe is fine here.
+            let _ = input.write_all(&data);
+        });
+        let output = child.wait_with_output().expect("wait");
+        writer.join().expect("stdin writer");
+        Run::from(output)
+    }
+}
+
+/// The outcome of one run.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(output: Output) -> Self {
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    /// Asserts the exit code, showing both streams when it differs.
+    pub fn code(&self, expected: i32) -> &Self {
+        assert_eq!(
+            self.code, expected,
+            "exit code: expected {expected}, got {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.code, self.stdout, self.stderr
+        );
+        self
+    }
+
+    pub fn stdout_is(&self, expected: &str) -> &Self {
+        assert_eq!(
+            self.stdout, expected,
+            "\n--- expected stdout ---\n{expected}\n--- actual stdout ---\n{}\n--- stderr ---\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    pub fn stderr_contains(&self, needle: &str) -> &Self {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}\n--- stderr ---\n{}",
+            self.stderr
+        );
+        self
+    }
+
+    pub fn stdout_contains(&self, needle: &str) -> &Self {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}\n--- stdout ---\n{}",
+            self.stdout
+        );
+        self
+    }
+
+    pub fn stderr_is_empty(&self) -> &Self {
+        assert!(self.stderr.is_empty(), "stderr not empty:\n{}", self.stderr);
+        self
+    }
+
+    /// Parses every stdout line as JSON.
+    pub fn json_lines(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}")))
+            .collect()
+    }
+}

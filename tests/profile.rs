@@ -1,0 +1,383 @@
+//! Profiles: the store on disk, the `profile` command, and credential resolution order.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+
+use common::TestEnv;
+use sensoro_mqtt::config::{CredentialFlags, Env, Resolver, Source};
+use sensoro_mqtt::error::ExitKind;
+use sensoro_mqtt::secret::Secret;
+
+const SECRET: &str = "s3cr3t-app-secret-WXYZ";
+const KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+
+fn add_work(env: &TestEnv) {
+    env.command(&[
+        "profile",
+        "add",
+        "work",
+        "--app-id",
+        "foobar",
+        "--host",
+        "mqtt.example.com",
+        "--port",
+        "1884",
+        "--qos",
+        "0",
+        "--client-suffix",
+        "ci-runner",
+        "--tls",
+    ])
+    .env("SENSORO_APP_SECRET", SECRET)
+    .env("SENSORO_APP_KEY", KEY)
+    .output()
+    .map(common::Run::from)
+    .expect("run")
+    .code(0);
+}
+
+#[test]
+fn profile_round_trips_through_add_and_show_json() {
+    let env = TestEnv::new();
+    add_work(&env);
+    let shown = env.run(&["profile", "show", "work", "--json", "--show-secrets"]);
+    shown.code(0);
+    assert_eq!(
+        shown.json_lines()[0],
+        serde_json::json!({
+            "name": "work", "default": true, "app_id": "foobar", "app_secret": SECRET,
+            "app_key": KEY, "host": "mqtt.example.com", "port": 1884, "tls": true,
+            "ca_file": null, "qos": 0, "client_suffix": "ci-runner"
+        })
+    );
+}
+
+#[test]
+fn secrets_are_masked_unless_asked_for() {
+    let env = TestEnv::new();
+    add_work(&env);
+    for args in [
+        &["profile", "show"][..],
+        &["profile", "show", "work", "--json"],
+        &["profile", "list", "--json"],
+        &["profile", "list"],
+    ] {
+        let run = env.run(args);
+        run.code(0);
+        assert!(
+            !run.stdout.contains(SECRET) && !run.stdout.contains(KEY),
+            "{args:?} leaked:\n{}",
+            run.stdout
+        );
+        assert!(!run.stderr.contains(SECRET), "{args:?} leaked on stderr");
+    }
+    env.run(&["profile", "show"])
+        .stdout_contains("app_secret     ••••WXYZ");
+}
+
+#[test]
+fn the_file_is_private_and_its_directory_too() {
+    let env = TestEnv::new();
+    add_work(&env);
+    let path = env.config_path();
+    let mode = fs::metadata(&path)
+        .expect("config file")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600, "file mode {mode:o}");
+    let dir_mode = fs::metadata(path.parent().expect("dir"))
+        .expect("dir")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(dir_mode, 0o700, "dir mode {dir_mode:o}");
+}
+
+#[test]
+fn saving_replaces_the_file_by_rename_and_leaves_no_temp_file() {
+    let env = TestEnv::new();
+    add_work(&env);
+    let path = env.config_path();
+    let inode_before = fs::metadata(&path).expect("file").ino();
+    env.run(&["profile", "add", "second", "--app-id", "123456"])
+        .code(0);
+    let inode_after = fs::metadata(&path).expect("file").ino();
+    assert_ne!(
+        inode_before, inode_after,
+        "file was rewritten in place, not replaced"
+    );
+    let entries: Vec<_> = fs::read_dir(path.parent().expect("dir"))
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(entries, vec![std::ffi::OsString::from("config.toml")]);
+    let text = fs::read_to_string(&path).expect("read");
+    assert!(
+        text.contains("[profiles.second]") && text.contains("[profiles.work]"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_unparsable_file_is_reported_with_its_line_and_left_untouched() {
+    let env = TestEnv::new();
+    let path = env.config_path();
+    fs::create_dir_all(path.parent().expect("dir")).expect("mkdir");
+    let broken = "default = \"work\"\n[profiles.work]\napp_id = \"foobar\nhost = 1\n";
+    fs::write(&path, broken).expect("write");
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).expect("chmod");
+    let run = env.run(&["profile", "add", "x", "--app-id", "y"]);
+    run.code(6)
+        .stderr_contains(&format!("cannot parse config file {}", path.display()))
+        .stderr_contains("line 3")
+        .stderr_contains("never overwrites");
+    assert_eq!(fs::read_to_string(&path).expect("read"), broken);
+    env.run(&["validate-id", "foobar/x"])
+        .code(6)
+        .stderr_contains("line 3");
+}
+
+#[test]
+fn unknown_keys_are_reported_not_ignored() {
+    let env = TestEnv::new();
+    let path = env.config_path();
+    fs::create_dir_all(path.parent().expect("dir")).expect("mkdir");
+    fs::write(&path, "[profiles.work]\nappid = \"foobar\"\n").expect("write");
+    env.run(&["profile", "list"])
+        .code(6)
+        .stderr_contains("line 2");
+}
+
+#[test]
+fn a_group_readable_file_gets_a_warning() {
+    let env = TestEnv::new();
+    add_work(&env);
+    fs::set_permissions(env.config_path(), fs::Permissions::from_mode(0o644)).expect("chmod");
+    env.run(&["profile", "list"])
+        .code(0)
+        .stderr_contains("warning: config file")
+        .stderr_contains("readable by group or others (mode 644)")
+        .stderr_contains("chmod 600");
+}
+
+#[test]
+fn default_remove_and_list_manage_the_default_mark() {
+    let env = TestEnv::new();
+    add_work(&env);
+    env.run(&["profile", "add", "lab", "--app-id", "123456"])
+        .code(0);
+    env.run(&["profile", "list"])
+        .stdout_is("  lab   123456  (no host)\n* work  foobar  mqtt.example.com:1884\n");
+    env.run(&["profile", "default", "lab"]).code(0);
+    env.run(&["profile", "show"])
+        .stdout_contains("name           lab");
+    env.run(&["profile", "remove", "lab"])
+        .code(0)
+        .stderr_contains("it was the default");
+    env.run(&["profile", "show"])
+        .code(6)
+        .stderr_contains("no default profile");
+    env.run(&["profile", "remove", "nope"])
+        .code(6)
+        .stderr_contains("known profiles: work");
+}
+
+#[test]
+fn adding_an_existing_profile_needs_force() {
+    let env = TestEnv::new();
+    add_work(&env);
+    env.run(&["profile", "add", "work", "--app-id", "other"])
+        .code(6)
+        .stderr_contains("--force");
+    env.run(&["profile", "add", "work", "--app-id", "other", "--force"])
+        .code(0);
+    env.run(&["profile", "show", "work", "--json"])
+        .stdout_contains("\"app_id\":\"other\"");
+}
+
+#[test]
+fn bad_profile_input_is_rejected_before_writing() {
+    let env = TestEnv::new();
+    env.run(&["profile", "add", "bad name", "--app-id", "x"])
+        .code(2);
+    env.run(&[
+        "profile",
+        "add",
+        "p",
+        "--app-id",
+        "foobar",
+        "--client-suffix",
+        "a.b",
+    ])
+    .code(6)
+    .stderr_contains("character '.'");
+    env.run(&["profile", "add", "p", "--app-id", "foobar", "--qos", "2"])
+        .code(2);
+    assert!(
+        !env.config_path().exists(),
+        "nothing should have been written"
+    );
+}
+
+#[test]
+fn list_without_profiles_says_how_to_add_one() {
+    TestEnv::new()
+        .run(&["profile", "list"])
+        .code(0)
+        .stdout_is("")
+        .stderr_contains("profile add NAME");
+}
+
+fn resolver(env: &TestEnv, flags: CredentialFlags, vars: &[(&str, &str)]) -> Resolver {
+    let config = env.config_path();
+    let config = config.to_str().expect("utf-8 path");
+    let mut pairs = vec![("SENSORO_MQTT_CONFIG", config)];
+    pairs.extend_from_slice(vars);
+    Resolver::new(flags, Env::from_pairs(pairs))
+}
+
+#[test]
+fn resolution_order_is_flags_then_env_then_profile_then_default() {
+    let env = TestEnv::new();
+    add_work(&env);
+    env.run(&[
+        "profile",
+        "add",
+        "lab",
+        "--app-id",
+        "labapp",
+        "--host",
+        "lab.example",
+    ])
+    .code(0);
+
+    let from_default = resolver(&env, CredentialFlags::default(), &[]);
+    assert_eq!(from_default.app_id().expect("app id").value, "foobar");
+    assert_eq!(
+        from_default.app_id().expect("app id").source,
+        Source::Profile("work".into())
+    );
+    assert_eq!(from_default.port().expect("port").value, 1884);
+    assert_eq!(
+        from_default.app_secret().expect("secret").value.expose(),
+        SECRET
+    );
+
+    let named = CredentialFlags {
+        profile: Some("lab".into()),
+        ..Default::default()
+    };
+    let from_named = resolver(&env, named, &[("SENSORO_PROFILE", "work")]);
+    assert_eq!(from_named.app_id().expect("app id").value, "labapp");
+    assert_eq!(from_named.port().expect("port").source, Source::Default);
+
+    let from_env_profile = resolver(
+        &env,
+        CredentialFlags::default(),
+        &[("SENSORO_PROFILE", "lab")],
+    );
+    assert_eq!(from_env_profile.host().expect("host").value, "lab.example");
+
+    let from_env = resolver(
+        &env,
+        CredentialFlags::default(),
+        &[("SENSORO_APP_ID", "envapp"), ("SENSORO_PORT", "2000")],
+    );
+    assert_eq!(
+        from_env.app_id().expect("app id").source,
+        Source::Env("SENSORO_APP_ID")
+    );
+    assert_eq!(from_env.port().expect("port").value, 2000);
+    assert_eq!(from_env.host().expect("host").value, "mqtt.example.com");
+
+    let flags = CredentialFlags {
+        app_id: Some("flagapp".into()),
+        app_secret: Some(Secret::new("flag-secret")),
+        port: Some(3000),
+        ..Default::default()
+    };
+    let from_flags = resolver(
+        &env,
+        flags,
+        &[
+            ("SENSORO_APP_ID", "envapp"),
+            ("SENSORO_APP_SECRET", "env-secret"),
+        ],
+    );
+    assert_eq!(from_flags.app_id().expect("app id").value, "flagapp");
+    assert_eq!(
+        from_flags.app_secret().expect("secret").value.expose(),
+        "flag-secret"
+    );
+    assert_eq!(from_flags.port().expect("port").value, 3000);
+}
+
+#[test]
+fn missing_values_name_every_place_they_can_come_from() {
+    let env = TestEnv::new();
+    env.run(&["profile", "add", "bare", "--app-id", "foobar"])
+        .code(0);
+    let r = resolver(&env, CredentialFlags::default(), &[]);
+    let err = r.app_secret().expect_err("no secret anywhere");
+    assert_eq!(err.kind(), ExitKind::Config);
+    assert_eq!(
+        err.message(),
+        "no AppSecret given (profile 'bare' has no app_secret)"
+    );
+    let hint = err.hint().expect("hint");
+    assert!(
+        hint.contains("--app-secret")
+            && hint.contains("SENSORO_APP_SECRET")
+            && hint.contains("profile add"),
+        "{hint}"
+    );
+    assert!(r
+        .host()
+        .expect_err("no host")
+        .message()
+        .contains("broker host"));
+}
+
+#[test]
+fn a_fully_specified_command_line_does_not_read_the_store() {
+    let env = TestEnv::new();
+    let path = env.config_path();
+    fs::create_dir_all(path.parent().expect("dir")).expect("mkdir");
+    fs::write(&path, "not toml [").expect("write");
+    let flags = CredentialFlags {
+        app_id: Some("x".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        resolver(&env, flags, &[])
+            .app_id()
+            .expect("from flag")
+            .value,
+        "x"
+    );
+    let err = resolver(&env, CredentialFlags::default(), &[])
+        .app_id()
+        .expect_err("broken file");
+    assert_eq!(err.kind(), ExitKind::Config);
+}
+
+#[test]
+fn a_bad_port_in_the_environment_is_a_config_error() {
+    let env = TestEnv::new();
+    let err = resolver(
+        &env,
+        CredentialFlags::default(),
+        &[("SENSORO_PORT", "http")],
+    )
+    .port()
+    .expect_err("bad port");
+    assert_eq!(err.kind(), ExitKind::Config);
+    assert!(
+        err.message().contains("SENSORO_PORT='http'"),
+        "{}",
+        err.message()
+    );
+}
