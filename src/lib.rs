@@ -7,5 +7,6 @@ pub mod cli;
 pub mod client_id;
 pub mod commands;
 pub mod config;
+pub mod crypto;
 pub mod error;
 pub mod secret;
