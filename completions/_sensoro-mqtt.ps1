@@ -27,6 +27,8 @@ Register-ArgumentCompleter -Native -CommandName 'sensoro-mqtt' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('validate-id', 'validate-id', [CompletionResultType]::ParameterValue, 'Check clientIds against the platform rule (for humans and CI)')
             [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Manage stored credential profiles')
+            [CompletionResult]::new('decrypt', 'decrypt', [CompletionResultType]::ParameterValue, 'Decrypt safe-mode payloads: encryptData, a push, or an NDJSON stream')
+            [CompletionResult]::new('encrypt', 'encrypt', [CompletionResultType]::ParameterValue, 'Encrypt text or pushes the way the platform''s safe mode does')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -132,6 +134,28 @@ Register-ArgumentCompleter -Native -CommandName 'sensoro-mqtt' -ScriptBlock {
         'sensoro-mqtt;profile;help;help' {
             break
         }
+        'sensoro-mqtt;decrypt' {
+            [CompletionResult]::new('--app-key', '--app-key', [CompletionResultType]::ParameterName, 'AppKey, the 43-character message encryption key [env: SENSORO_APP_KEY; else the profile''s app_key]')
+            [CompletionResult]::new('--app-id', '--app-id', [CompletionResultType]::ParameterName, 'AppID sealed into every encryptData [env: SENSORO_APP_ID; else the profile''s app_id; else a push''s own appId]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Take values from this profile [env: SENSORO_PROFILE]')
+            [CompletionResult]::new('--no-verify-app-id', '--no-verify-app-id', [CompletionResultType]::ParameterName, 'Do not check that the AppID sealed inside matches')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sensoro-mqtt;encrypt' {
+            [CompletionResult]::new('--push', '--push', [CompletionResultType]::ParameterName, 'Turn plain pushes (JSON, one per line) from FILE or ''-'' into safe-mode pushes')
+            [CompletionResult]::new('--app-key', '--app-key', [CompletionResultType]::ParameterName, 'AppKey, the 43-character message encryption key [env: SENSORO_APP_KEY; else the profile''s app_key]')
+            [CompletionResult]::new('--app-id', '--app-id', [CompletionResultType]::ParameterName, 'AppID sealed into every encryptData [env: SENSORO_APP_ID; else the profile''s app_id; else a push''s own appId]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Take values from this profile [env: SENSORO_PROFILE]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'sensoro-mqtt;completions' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -142,6 +166,8 @@ Register-ArgumentCompleter -Native -CommandName 'sensoro-mqtt' -ScriptBlock {
         'sensoro-mqtt;help' {
             [CompletionResult]::new('validate-id', 'validate-id', [CompletionResultType]::ParameterValue, 'Check clientIds against the platform rule (for humans and CI)')
             [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Manage stored credential profiles')
+            [CompletionResult]::new('decrypt', 'decrypt', [CompletionResultType]::ParameterValue, 'Decrypt safe-mode payloads: encryptData, a push, or an NDJSON stream')
+            [CompletionResult]::new('encrypt', 'encrypt', [CompletionResultType]::ParameterValue, 'Encrypt text or pushes the way the platform''s safe mode does')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -170,6 +196,12 @@ Register-ArgumentCompleter -Native -CommandName 'sensoro-mqtt' -ScriptBlock {
             break
         }
         'sensoro-mqtt;help;profile;default' {
+            break
+        }
+        'sensoro-mqtt;help;decrypt' {
+            break
+        }
+        'sensoro-mqtt;help;encrypt' {
             break
         }
         'sensoro-mqtt;help;completions' {

@@ -19,6 +19,12 @@ _sensoro__mqtt() {
             sensoro__mqtt,completions)
                 cmd="sensoro__mqtt__subcmd__completions"
                 ;;
+            sensoro__mqtt,decrypt)
+                cmd="sensoro__mqtt__subcmd__decrypt"
+                ;;
+            sensoro__mqtt,encrypt)
+                cmd="sensoro__mqtt__subcmd__encrypt"
+                ;;
             sensoro__mqtt,help)
                 cmd="sensoro__mqtt__subcmd__help"
                 ;;
@@ -30,6 +36,12 @@ _sensoro__mqtt() {
                 ;;
             sensoro__mqtt__subcmd__help,completions)
                 cmd="sensoro__mqtt__subcmd__help__subcmd__completions"
+                ;;
+            sensoro__mqtt__subcmd__help,decrypt)
+                cmd="sensoro__mqtt__subcmd__help__subcmd__decrypt"
+                ;;
+            sensoro__mqtt__subcmd__help,encrypt)
+                cmd="sensoro__mqtt__subcmd__help__subcmd__encrypt"
                 ;;
             sensoro__mqtt__subcmd__help,help)
                 cmd="sensoro__mqtt__subcmd__help__subcmd__help"
@@ -98,7 +110,7 @@ _sensoro__mqtt() {
 
     case "${cmd}" in
         sensoro__mqtt)
-            opts="-h -V --help --version validate-id profile completions help"
+            opts="-h -V --help --version validate-id profile decrypt encrypt completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -125,8 +137,75 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sensoro__subcmd__mqtt__subcmd__decrypt)
+            opts="-h -V --app-key --app-id --profile --no-verify-app-id --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --app-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --app-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sensoro__subcmd__mqtt__subcmd__encrypt)
+            opts="-h -V --push --app-key --app-id --profile --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --push)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --app-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --app-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sensoro__subcmd__mqtt__subcmd__help)
-            opts="validate-id profile completions help"
+            opts="validate-id profile decrypt encrypt completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -140,6 +219,34 @@ _sensoro__mqtt() {
             return 0
             ;;
         sensoro__subcmd__mqtt__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sensoro__subcmd__mqtt__subcmd__help__subcmd__decrypt)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sensoro__subcmd__mqtt__subcmd__help__subcmd__encrypt)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -24,6 +24,8 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
             cand --version 'Print version'
             cand validate-id 'Check clientIds against the platform rule (for humans and CI)'
             cand profile 'Manage stored credential profiles'
+            cand decrypt 'Decrypt safe-mode payloads: encryptData, a push, or an NDJSON stream'
+            cand encrypt 'Encrypt text or pushes the way the platform''s safe mode does'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -114,6 +116,26 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
         }
         &'sensoro-mqtt;profile;help;help'= {
         }
+        &'sensoro-mqtt;decrypt'= {
+            cand --app-key 'AppKey, the 43-character message encryption key [env: SENSORO_APP_KEY; else the profile''s app_key]'
+            cand --app-id 'AppID sealed into every encryptData [env: SENSORO_APP_ID; else the profile''s app_id; else a push''s own appId]'
+            cand --profile 'Take values from this profile [env: SENSORO_PROFILE]'
+            cand --no-verify-app-id 'Do not check that the AppID sealed inside matches'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sensoro-mqtt;encrypt'= {
+            cand --push 'Turn plain pushes (JSON, one per line) from FILE or ''-'' into safe-mode pushes'
+            cand --app-key 'AppKey, the 43-character message encryption key [env: SENSORO_APP_KEY; else the profile''s app_key]'
+            cand --app-id 'AppID sealed into every encryptData [env: SENSORO_APP_ID; else the profile''s app_id; else a push''s own appId]'
+            cand --profile 'Take values from this profile [env: SENSORO_PROFILE]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'sensoro-mqtt;completions'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -123,6 +145,8 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
         &'sensoro-mqtt;help'= {
             cand validate-id 'Check clientIds against the platform rule (for humans and CI)'
             cand profile 'Manage stored credential profiles'
+            cand decrypt 'Decrypt safe-mode payloads: encryptData, a push, or an NDJSON stream'
+            cand encrypt 'Encrypt text or pushes the way the platform''s safe mode does'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -144,6 +168,10 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
         &'sensoro-mqtt;help;profile;remove'= {
         }
         &'sensoro-mqtt;help;profile;default'= {
+        }
+        &'sensoro-mqtt;help;decrypt'= {
+        }
+        &'sensoro-mqtt;help;encrypt'= {
         }
         &'sensoro-mqtt;help;completions'= {
         }

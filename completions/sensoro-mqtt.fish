@@ -28,6 +28,8 @@ complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -s h -l help -d 
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -s V -l version -d 'Print version'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "validate-id" -d 'Check clientIds against the platform rule (for humans and CI)'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "profile" -d 'Manage stored credential profiles'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "decrypt" -d 'Decrypt safe-mode payloads: encryptData, a push, or an NDJSON stream'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "encrypt" -d 'Encrypt text or pushes the way the platform\'s safe mode does'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand validate-id" -l app-id -d 'The AppID the ids must start with [env: SENSORO_APP_ID; else the profile\'s app_id]' -r
@@ -74,12 +76,26 @@ complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and _
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Delete a profile'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "default" -d 'Make a profile the default'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand decrypt" -l app-key -d 'AppKey, the 43-character message encryption key [env: SENSORO_APP_KEY; else the profile\'s app_key]' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand decrypt" -l app-id -d 'AppID sealed into every encryptData [env: SENSORO_APP_ID; else the profile\'s app_id; else a push\'s own appId]' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand decrypt" -l profile -d 'Take values from this profile [env: SENSORO_PROFILE]' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand decrypt" -l no-verify-app-id -d 'Do not check that the AppID sealed inside matches'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand decrypt" -s h -l help -d 'Print help'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand decrypt" -s V -l version -d 'Print version'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand encrypt" -l push -d 'Turn plain pushes (JSON, one per line) from FILE or \'-\' into safe-mode pushes' -r -F
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand encrypt" -l app-key -d 'AppKey, the 43-character message encryption key [env: SENSORO_APP_KEY; else the profile\'s app_key]' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand encrypt" -l app-id -d 'AppID sealed into every encryptData [env: SENSORO_APP_ID; else the profile\'s app_id; else a push\'s own appId]' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand encrypt" -l profile -d 'Take values from this profile [env: SENSORO_PROFILE]' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand encrypt" -s h -l help -d 'Print help'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand encrypt" -s V -l version -d 'Print version'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from validate-id profile completions help" -f -a "validate-id" -d 'Check clientIds against the platform rule (for humans and CI)'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from validate-id profile completions help" -f -a "profile" -d 'Manage stored credential profiles'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from validate-id profile completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from validate-id profile completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from validate-id profile decrypt encrypt completions help" -f -a "validate-id" -d 'Check clientIds against the platform rule (for humans and CI)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from validate-id profile decrypt encrypt completions help" -f -a "profile" -d 'Manage stored credential profiles'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from validate-id profile decrypt encrypt completions help" -f -a "decrypt" -d 'Decrypt safe-mode payloads: encryptData, a push, or an NDJSON stream'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from validate-id profile decrypt encrypt completions help" -f -a "encrypt" -d 'Encrypt text or pushes the way the platform\'s safe mode does'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from validate-id profile decrypt encrypt completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from validate-id profile decrypt encrypt completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "list" -d 'List stored profiles (the default one is marked with *)'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "show" -d 'Show one profile (the default one without NAME); secrets are masked'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "add" -d 'Store a new profile (or replace one with --force)'

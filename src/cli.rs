@@ -37,8 +37,62 @@ pub enum Command {
     /// Manage stored credential profiles
     #[command(subcommand)]
     Profile(ProfileCommand),
+    /// Decrypt safe-mode payloads: encryptData, a push, or an NDJSON stream
+    #[command(after_help = DECRYPT_HELP)]
+    Decrypt(DecryptArgs),
+    /// Encrypt text or pushes the way the platform's safe mode does
+    Encrypt(EncryptArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
+}
+
+const DECRYPT_HELP: &str = "\
+Input: a bare encryptData value, a push JSON object with encryptData (printed with data
+decrypted in its place), or, on stdin, an NDJSON stream of pushes (one output line per input
+line; a bad line is reported on stderr with its number and the rest go on).
+
+Exit status: 0 when everything decrypted, 5 when anything did not, 6 when no AppKey is found.";
+
+/// Where the AppKey and AppID come from (flags > env > profile).
+#[derive(Debug, Args)]
+pub struct SafeModeKeyArgs {
+    /// AppKey, the 43-character message encryption key [env: SENSORO_APP_KEY; else the
+    /// profile's app_key]
+    #[arg(long, value_name = "KEY")]
+    pub app_key: Option<String>,
+    /// AppID sealed into every encryptData [env: SENSORO_APP_ID; else the profile's app_id;
+    /// else a push's own appId]
+    #[arg(long, value_name = "ID")]
+    pub app_id: Option<String>,
+    /// Take values from this profile [env: SENSORO_PROFILE]
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+}
+
+/// `decrypt`.
+#[derive(Debug, Args)]
+pub struct DecryptArgs {
+    /// encryptData or a push JSON; '-' or nothing reads stdin
+    #[arg(value_name = "INPUT")]
+    pub input: Option<String>,
+    #[command(flatten)]
+    pub keys: SafeModeKeyArgs,
+    /// Do not check that the AppID sealed inside matches
+    #[arg(long)]
+    pub no_verify_app_id: bool,
+}
+
+/// `encrypt`.
+#[derive(Debug, Args)]
+pub struct EncryptArgs {
+    /// Text to encrypt ('-' or nothing reads stdin; one trailing newline is dropped)
+    #[arg(value_name = "TEXT", conflicts_with = "push")]
+    pub text: Option<String>,
+    /// Turn plain pushes (JSON, one per line) from FILE or '-' into safe-mode pushes
+    #[arg(long, value_name = "FILE|-", value_hint = ValueHint::FilePath)]
+    pub push: Option<String>,
+    #[command(flatten)]
+    pub keys: SafeModeKeyArgs,
 }
 
 const VALIDATE_ID_HELP: &str = "\

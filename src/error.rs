@@ -134,6 +134,17 @@ impl From<io::Error> for Error {
     }
 }
 
+/// Every safe-mode failure is exit 5, with the codec's hint.
+impl From<crate::crypto::CryptoError> for Error {
+    fn from(err: crate::crypto::CryptoError) -> Self {
+        let error = Error::new(ExitKind::Crypto, err.to_string());
+        match err.hint() {
+            Some(hint) => error.with_hint(hint),
+            None => error,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,4 +9,5 @@ pub mod commands;
 pub mod config;
 pub mod crypto;
 pub mod error;
+pub mod push;
 pub mod secret;

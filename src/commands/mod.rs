@@ -2,6 +2,7 @@
 //! settings, call the library, and write results (stdout) and messages (stderr).
 
 pub mod completions;
+pub mod decrypt;
 pub mod profile;
 pub mod validate_id;
 
@@ -15,6 +16,8 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::ValidateId(args) => validate_id::run(&args, env),
         Command::Profile(command) => profile::run(command, &env),
+        Command::Decrypt(args) => decrypt::run_decrypt(&args, env),
+        Command::Encrypt(args) => decrypt::run_encrypt(&args, env),
         Command::Completions(args) => completions::run(&args),
     }
 }
