@@ -121,14 +121,12 @@ pub fn decode_stream(
     let mut line_no = 0u64;
     let mut item_start = 0u64;
     loop {
-        let mut line = String::new();
-        let read = input.read_line(&mut line)?;
+        let read = input.read_line(&mut item)?;
         if read > 0 {
             line_no += 1;
-            if item.is_empty() {
+            if item.len() == read {
                 item_start = line_no;
             }
-            item.push_str(&line);
             // Fast path: a one-line item ending in '}' is a complete NDJSON push.
             let one_line_push = item_start == line_no && item.trim_end().ends_with('}');
             if !one_line_push && is_unfinished_object(&item) {
