@@ -1,1 +1,3 @@
 //! sensoro-mqtt: a subscriber and debugging tool for the SENSORO IoT cloud's MQTT service.
+
+pub mod output;
