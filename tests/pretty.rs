@@ -82,28 +82,29 @@ fn visible(text: &str) -> String {
 }
 
 fn mismatch(path: &std::path::Path, expected: &str, actual: &str) -> String {
-    let expected_lines: Vec<&str> = expected.lines().collect();
-    let actual_lines: Vec<&str> = actual.lines().collect();
-    let first_difference = expected_lines
-        .iter()
-        .zip(&actual_lines)
-        .position(|(e, a)| e != a)
-        .unwrap_or(expected_lines.len().min(actual_lines.len()));
     format!(
-        "snapshot {} differs from line {} on \
+        "snapshot {} differs; lines marked > differ \
          (UPDATE_SNAPSHOTS=1 accepts the actual output)\n\
          --- expected\n{}\n+++ actual\n{}\n",
         path.display(),
-        first_difference + 1,
-        numbered(expected),
-        numbered(actual)
+        numbered(expected, actual),
+        numbered(actual, expected)
     )
 }
 
-fn numbered(text: &str) -> String {
+/// `text` with line numbers, marking the lines that differ from `other`.
+fn numbered(text: &str, other: &str) -> String {
+    let other: Vec<&str> = other.lines().collect();
     text.lines()
         .enumerate()
-        .map(|(i, line)| format!("{:>3}| {}", i + 1, visible(line)))
+        .map(|(i, line)| {
+            let mark = if other.get(i) == Some(&line) {
+                ' '
+            } else {
+                '>'
+            };
+            format!("{mark}{:>3}| {}", i + 1, visible(line))
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -4,8 +4,7 @@
 
 use serde_json::{Map, Number, Value};
 
-use super::text::Line;
-use super::{theme, values};
+use super::values;
 
 /// A field ready to be laid out: its display name and what it holds.
 #[derive(Debug, Clone, PartialEq)]
@@ -268,88 +267,9 @@ fn vector<'a>(name: &str, value: &'a Value) -> Option<Reading<'a>> {
     Some(Reading::Vector(components))
 }
 
-/// Appends a reading's value (with unit and marker). `compact` is the `key=value` form:
-/// no space before units, markers as a `⚠` prefix.
-pub(super) fn push_reading(line: &mut Line, reading: &Reading<'_>, compact: bool) {
-    match reading {
-        Reading::Measure {
-            number,
-            unit,
-            decimals,
-            low_battery,
-        } => push_measure(
-            line,
-            &values::measure(number, *decimals),
-            unit,
-            *low_battery,
-            compact,
-        ),
-        Reading::Flag { value, on } => push_flag(line, value, *on, compact),
-        Reading::Coordinates { lat, lon } => {
-            let separator = if compact { "," } else { " " };
-            let text = format!(
-                "{}{separator}{}",
-                degrees(*lat, 'N', 'S'),
-                degrees(*lon, 'E', 'W')
-            );
-            line.text(&text, theme::VALUE);
-        }
-        Reading::Vector(components) => push_vector(line, components),
-        Reading::Blob { chars } => {
-            line.text(&format!("<{chars} base64 chars>"), theme::QUIET);
-        }
-        Reading::Plain(value) => values::push_plain(line, value, compact),
-    }
-}
-
-fn push_measure(line: &mut Line, number: &str, unit: &str, low_battery: bool, compact: bool) {
-    let style = if low_battery {
-        theme::WARN
-    } else {
-        theme::VALUE
-    };
-    if compact && low_battery {
-        line.text("⚠", theme::WARN);
-    }
-    line.text(number, style);
-    line.text(if compact { "" } else { " " }, theme::QUIET);
-    line.text(unit, theme::QUIET);
-    if !compact && low_battery {
-        line.text("  ⚠ low battery", theme::WARN);
-    }
-}
-
-fn push_flag(line: &mut Line, value: &Value, on: bool, compact: bool) {
-    let text = value.to_string();
-    match (on, compact) {
-        (false, _) => line.text(&text, theme::CALM),
-        (true, true) => line.text("⚠", theme::ALARM).text(&text, theme::ALARM),
-        (true, false) => line
-            .text(&text, theme::ALARM)
-            .text("  ⚠ ALARM", theme::ALARM),
-    };
-}
-
-fn push_vector(line: &mut Line, components: &[(&str, &Number)]) {
-    for (i, (axis, number)) in components.iter().enumerate() {
-        if i > 0 {
-            line.text("  ", theme::QUIET);
-        }
-        line.user(axis, theme::KEY).text("=", theme::QUIET);
-        line.text(&number.to_string(), theme::VALUE);
-    }
-}
-
-/// `22.543096°N`: six decimals is about 10 cm, more than any tracker resolves.
-fn degrees(value: f64, positive: char, negative: char) -> String {
-    let hemisphere = if value < 0.0 { negative } else { positive };
-    let magnitude = format!("{:.6}", value.abs());
-    let magnitude = magnitude.trim_end_matches('0').trim_end_matches('.');
-    format!("{magnitude}°{hemisphere}")
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::text::Line;
     use super::*;
     use serde_json::json;
 
@@ -368,7 +288,7 @@ mod tests {
             .iter()
             .map(|field| {
                 let mut line = Line::new();
-                push_reading(&mut line, &field.reading, compact);
+                values::push_reading(&mut line, &field.reading, compact);
                 let mut out = String::new();
                 super::super::text::emit(&mut out, &line, false);
                 format!("{}={}", field.key, out.trim_end())

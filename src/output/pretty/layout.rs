@@ -1,9 +1,9 @@
 //! Putting a [`Doc`] on lines: a block per push, or one compact line.
 
 use super::doc::Doc;
-use super::fields::{self, Field, Reading};
+use super::fields::{Field, Reading};
 use super::text::{self, Line, Wrap};
-use super::theme;
+use super::{theme, values};
 use crate::output::style::Style;
 
 /// A wrapped value never takes more than this many lines; the last one ends with `…`.
@@ -30,6 +30,10 @@ impl Frame {
     }
 
     fn emit_wrapped(self, out: &mut String, line: &Line, indent: usize) {
+        if self.unbounded() {
+            text::emit(out, line, self.color);
+            return;
+        }
         let wrap = Wrap {
             width: self.width,
             indent: indent.min(self.width / 2),
@@ -97,7 +101,7 @@ fn field_line(field: &Field<'_>, key_column: usize) -> Line {
     let pad = key_column.saturating_sub(key.width()) + GAP;
     let mut line = indent();
     line.append(key).text(&" ".repeat(pad), Style::PLAIN);
-    fields::push_reading(&mut line, &field.reading, false);
+    values::push_reading(&mut line, &field.reading, false);
     line
 }
 
@@ -139,7 +143,7 @@ fn push_item(line: &mut Line, key: &str, reading: &Reading<'_>, key_style: Style
         return;
     }
     line.user(key, key_style).text("=", theme::QUIET);
-    fields::push_reading(line, reading, true);
+    values::push_reading(line, reading, true);
 }
 
 /// Everything on one line, cut to the frame's width.

@@ -224,6 +224,9 @@ fn fit<'a>(units: impl Iterator<Item = Unit<'a>>, avail: usize) -> (Vec<Unit<'a>
                     None => break,
                 }
             }
+            while kept.last().is_some_and(Unit::is_space) {
+                kept.pop();
+            }
             return (kept, true);
         }
         width += unit.width;
@@ -258,25 +261,29 @@ pub(super) fn wrap(line: &Line, wrap: Wrap) -> Vec<Line> {
     let mut out = Vec::new();
     let mut units = Units::new(line);
     let mut current: Vec<Unit<'_>> = Vec::new();
+    let mut used = 0;
     let mut avail = wrap.width;
     while let Some(unit) = units.next() {
         let continuation = !out.is_empty();
-        if current.is_empty() && continuation && unit.is_space() {
-            continue;
-        }
-        if units_width(&current) + unit.width > avail && !current.is_empty() {
+        if used + unit.width > avail && !current.is_empty() {
             if out.len() + 1 >= wrap.max_lines {
                 let rest = current.into_iter().chain([unit]).chain(units);
                 out.push(truncate_units(rest, avail, indent_of(continuation, wrap)));
                 return out;
             }
             let next_avail = wrap.width.saturating_sub(wrap.indent);
-            let carry =
-                split_at_space(&mut current, avail, next_avail - unit.width.min(next_avail));
+            let room = next_avail.saturating_sub(unit.width);
+            let carry = split_at_space(&mut current, avail, room);
             out.push(collect(&current, indent_of(continuation, wrap)));
+            used = units_width(&carry);
             current = carry;
             avail = next_avail;
         }
+        // Continuation lines start at their indent, not with the space that was broken at.
+        if current.is_empty() && !out.is_empty() && unit.is_space() {
+            continue;
+        }
+        used += unit.width;
         current.push(unit);
     }
     if !current.is_empty() || out.is_empty() {

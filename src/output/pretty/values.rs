@@ -1,7 +1,9 @@
-//! Formatting single values: rounded measurements, raw numbers, strings, compact JSON.
+//! Formatting single values: readings with units and markers, rounded measurements, raw
+//! numbers, strings, compact JSON.
 
 use serde_json::{Number, Value};
 
+use super::fields::Reading;
 use super::text::Line;
 use super::theme;
 
@@ -101,6 +103,86 @@ fn push_object(line: &mut Line, map: &serde_json::Map<String, Value>, depth: usi
         push_json(line, item, depth + 1);
     }
     line.text("}", theme::QUIET);
+}
+
+/// Appends a reading's value (with unit and marker). `compact` is the `key=value` form:
+/// no space before units, markers as a `⚠` prefix.
+pub(super) fn push_reading(line: &mut Line, reading: &Reading<'_>, compact: bool) {
+    match reading {
+        Reading::Measure {
+            number,
+            unit,
+            decimals,
+            low_battery,
+        } => push_measure(
+            line,
+            &measure(number, *decimals),
+            unit,
+            *low_battery,
+            compact,
+        ),
+        Reading::Flag { value, on } => push_flag(line, value, *on, compact),
+        Reading::Coordinates { lat, lon } => {
+            let separator = if compact { "," } else { " " };
+            let text = format!(
+                "{}{separator}{}",
+                degrees(*lat, 'N', 'S'),
+                degrees(*lon, 'E', 'W')
+            );
+            line.text(&text, theme::VALUE);
+        }
+        Reading::Vector(components) => push_vector(line, components),
+        Reading::Blob { chars } => {
+            line.text(&format!("<{chars} base64 chars>"), theme::QUIET);
+        }
+        Reading::Plain(value) => push_plain(line, value, compact),
+    }
+}
+
+fn push_measure(line: &mut Line, number: &str, unit: &str, low_battery: bool, compact: bool) {
+    let style = if low_battery {
+        theme::WARN
+    } else {
+        theme::VALUE
+    };
+    if compact && low_battery {
+        line.text("⚠", theme::WARN);
+    }
+    line.text(number, style);
+    line.text(if compact { "" } else { " " }, theme::QUIET);
+    line.text(unit, theme::QUIET);
+    if !compact && low_battery {
+        line.text("  ⚠ low battery", theme::WARN);
+    }
+}
+
+fn push_flag(line: &mut Line, value: &Value, on: bool, compact: bool) {
+    let text = value.to_string();
+    match (on, compact) {
+        (false, _) => line.text(&text, theme::CALM),
+        (true, true) => line.text("⚠", theme::ALARM).text(&text, theme::ALARM),
+        (true, false) => line
+            .text(&text, theme::ALARM)
+            .text("  ⚠ ALARM", theme::ALARM),
+    };
+}
+
+fn push_vector(line: &mut Line, components: &[(&str, &Number)]) {
+    for (i, (axis, number)) in components.iter().enumerate() {
+        if i > 0 {
+            line.text("  ", theme::QUIET);
+        }
+        line.user(axis, theme::KEY).text("=", theme::QUIET);
+        line.text(&number.to_string(), theme::VALUE);
+    }
+}
+
+/// `22.543096°N`: six decimals is about 10 cm, more than any tracker resolves.
+fn degrees(value: f64, positive: char, negative: char) -> String {
+    let hemisphere = if value < 0.0 { negative } else { positive };
+    let magnitude = format!("{:.6}", value.abs());
+    let magnitude = magnitude.trim_end_matches('0').trim_end_matches('.');
+    format!("{magnitude}°{hemisphere}")
 }
 
 #[cfg(test)]
