@@ -9,5 +9,6 @@ pub mod commands;
 pub mod config;
 pub mod crypto;
 pub mod error;
+pub mod output;
 pub mod push;
 pub mod secret;

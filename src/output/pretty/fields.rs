@@ -1,0 +1,376 @@
+//! What each field of a push is: a measurement with a unit, an alarm flag, coordinates, a
+//! vector, or something unknown that is shown generically. Nested objects are flattened
+//! (`a.b`); nothing is dropped.
+
+use serde_json::{Map, Number, Value};
+
+use super::values;
+
+/// A field ready to be laid out: its display name and what it holds.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Field<'a> {
+    /// Dotted path from the push (or from `data`), unescaped: layout sanitises it.
+    pub(super) key: String,
+    /// The value, classified.
+    pub(super) reading: Reading<'a>,
+}
+
+/// A field's value, classified by its name and shape.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Reading<'a> {
+    /// A number with a unit, rounded for display.
+    Measure {
+        number: &'a Number,
+        unit: &'static str,
+        decimals: usize,
+        low_battery: bool,
+    },
+    /// An alarm-like field (leak, smoke, …): `on` when true or non-zero.
+    Flag { value: &'a Value, on: bool },
+    /// A position, validated to lie on Earth.
+    Coordinates { lat: f64, lon: f64 },
+    /// Named components, such as `magnetic` x/y/z.
+    Vector(Vec<(&'a str, &'a Number)>),
+    /// A base64 blob (`encryptData`) shown by its length only.
+    Blob { chars: usize },
+    /// Anything else, shown as sent.
+    Plain(&'a Value),
+}
+
+/// A reading the platform documents (or that is common enough to recognise) and its unit.
+struct Known {
+    names: &'static [&'static str],
+    label: Option<&'static str>,
+    unit: &'static str,
+    decimals: usize,
+}
+
+const KNOWN: &[Known] = &[
+    known(&["temperature", "temp"], None, "°C", 2),
+    known(&["humidity", "hum"], None, "%RH", 1),
+    known(&["light", "lux", "illuminance"], None, "lux", 1),
+    known(&["ch4", "co", "co2"], None, "ppm", 1),
+    known(&["pm2_5", "pm25", "pm2.5"], Some("PM2.5"), "µg/m³", 1),
+    known(&["pm10"], Some("PM10"), "µg/m³", 1),
+    known(&["interval"], None, "s", 3),
+];
+
+const fn known(
+    names: &'static [&'static str],
+    label: Option<&'static str>,
+    unit: &'static str,
+    decimals: usize,
+) -> Known {
+    Known {
+        names,
+        label,
+        unit,
+        decimals,
+    }
+}
+
+/// At or below this battery percentage the reading is flagged.
+const LOW_BATTERY_PERCENT: f64 = 20.0;
+
+/// Names (lower case, without `_`/`-`) of fields that mean "something is wrong" when set;
+/// any name containing "alarm" or "alert" counts too.
+const ALARM_NAMES: &[&str] = &[
+    "leak",
+    "leakage",
+    "waterleak",
+    "smoke",
+    "fire",
+    "flame",
+    "tamper",
+    "collision",
+    "flood",
+    "intrusion",
+    "sos",
+    "panic",
+    "fall",
+];
+
+/// Names of fields holding a position as `[lon, lat]` (or `[lat, lon]` when named `lat…`).
+const COORDINATE_NAMES: &[&str] = &[
+    "lonlat",
+    "lnglat",
+    "latlng",
+    "latlon",
+    "location",
+    "position",
+    "coordinates",
+    "coordinate",
+    "gps",
+];
+
+/// Names of fields holding a small vector of numbers.
+const VECTOR_NAMES: &[&str] = &["magnetic"];
+
+/// Appends the fields of `value` found under `key` (inside `parent`, "" at the top).
+pub(super) fn collect<'a>(parent: &str, key: &str, value: &'a Value, out: &mut Vec<Field<'a>>) {
+    collect_at(parent, key, value, 0, out);
+}
+
+fn collect_at<'a>(
+    parent: &str,
+    key: &str,
+    value: &'a Value,
+    depth: usize,
+    out: &mut Vec<Field<'a>>,
+) {
+    if let Some((label, reading)) = classify(key, value) {
+        out.push(Field {
+            key: join(parent, label.unwrap_or(key)),
+            reading,
+        });
+        return;
+    }
+    let path = join(parent, key);
+    match value {
+        Value::Object(map) if !map.is_empty() && depth < values::MAX_DEPTH => {
+            for (child, item) in map {
+                collect_at(&path, child, item, depth + 1, out);
+            }
+        }
+        _ => out.push(Field {
+            key: path,
+            reading: Reading::Plain(value),
+        }),
+    }
+}
+
+fn join(parent: &str, key: &str) -> String {
+    let key = if key.is_empty() { "\"\"" } else { key };
+    if parent.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{parent}.{key}")
+    }
+}
+
+/// Lower case without `_` and `-`: `waterLeak`, `water_leak` and `WATER-LEAK` are one name.
+fn normalise(key: &str) -> String {
+    key.chars()
+        .filter(|c| !matches!(c, '_' | '-'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// A recognised field: its display label (if not its own name) and reading.
+fn classify<'a>(key: &str, value: &'a Value) -> Option<(Option<&'static str>, Reading<'a>)> {
+    let name = normalise(key);
+    if let Value::Number(number) = value {
+        if let Some(reading) = battery(&name, number) {
+            return Some((None, reading));
+        }
+        if let Some(known) = lookup(key) {
+            let reading = Reading::Measure {
+                number,
+                unit: known.unit,
+                decimals: known.decimals,
+                low_battery: false,
+            };
+            return Some((known.label, reading));
+        }
+    }
+    if let Some(on) = alarm(&name, value) {
+        return Some((None, Reading::Flag { value, on }));
+    }
+    coordinates(&name, value)
+        .or_else(|| vector(&name, value))
+        .map(|reading| (None, reading))
+}
+
+fn lookup(key: &str) -> Option<&'static Known> {
+    KNOWN.iter().find(|known| {
+        known
+            .names
+            .iter()
+            .any(|name| name.eq_ignore_ascii_case(key))
+    })
+}
+
+fn battery<'a>(name: &str, number: &'a Number) -> Option<Reading<'a>> {
+    let percent = number.as_f64().filter(|p| (0.0..=100.0).contains(p))?;
+    (name == "battery").then_some(Reading::Measure {
+        number,
+        unit: "%",
+        decimals: 1,
+        low_battery: percent <= LOW_BATTERY_PERCENT,
+    })
+}
+
+/// `Some(on)` for an alarm-like field holding a boolean or a number.
+fn alarm(name: &str, value: &Value) -> Option<bool> {
+    let alarm_like =
+        ALARM_NAMES.contains(&name) || name.contains("alarm") || name.contains("alert");
+    if !alarm_like {
+        return None;
+    }
+    match value {
+        Value::Bool(on) => Some(*on),
+        Value::Number(number) => Some(number.as_f64().is_some_and(|n| n != 0.0)),
+        _ => None,
+    }
+}
+
+fn coordinates(name: &str, value: &Value) -> Option<Reading<'static>> {
+    let (lat, lon) = match value {
+        Value::Array(pair) if COORDINATE_NAMES.contains(&name) => {
+            let [first, second] = pair.as_slice() else {
+                return None;
+            };
+            let (first, second) = (first.as_f64()?, second.as_f64()?);
+            if name.starts_with("lat") {
+                (first, second)
+            } else {
+                (second, first)
+            }
+        }
+        Value::Object(map) => lat_lon_object(map)?,
+        _ => return None,
+    };
+    let on_earth = (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon);
+    on_earth.then_some(Reading::Coordinates { lat, lon })
+}
+
+/// `{lat, lon}` under any of the usual spellings, and nothing else in the object.
+fn lat_lon_object(map: &Map<String, Value>) -> Option<(f64, f64)> {
+    if map.len() != 2 {
+        return None;
+    }
+    let find = |names: &[&str]| {
+        map.iter()
+            .find(|(key, _)| names.contains(&normalise(key).as_str()))
+            .and_then(|(_, value)| value.as_f64())
+    };
+    Some((
+        find(&["lat", "latitude"])?,
+        find(&["lon", "lng", "longitude"])?,
+    ))
+}
+
+fn vector<'a>(name: &str, value: &'a Value) -> Option<Reading<'a>> {
+    let Value::Object(map) = value else {
+        return None;
+    };
+    if !VECTOR_NAMES.contains(&name) || map.is_empty() || map.len() > 4 {
+        return None;
+    }
+    let components = map
+        .iter()
+        .map(|(axis, value)| match value {
+            Value::Number(number) => Some((axis.as_str(), number)),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(Reading::Vector(components))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::text::Line;
+    use super::*;
+    use serde_json::json;
+
+    fn fields(data: &Value) -> Vec<Field<'_>> {
+        let mut out = Vec::new();
+        if let Value::Object(map) = data {
+            for (key, value) in map {
+                collect("", key, value, &mut out);
+            }
+        }
+        out
+    }
+
+    fn rendered(data: &Value, compact: bool) -> Vec<String> {
+        fields(data)
+            .iter()
+            .map(|field| {
+                let mut line = Line::new();
+                values::push_reading(&mut line, &field.reading, compact);
+                let mut out = String::new();
+                super::super::text::emit(&mut out, &line, false);
+                format!("{}={}", field.key, out.trim_end())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn documented_readings_get_units() {
+        let data = json!({"temperature": 21.5, "humidity": 40.2, "light": 320.0, "battery": 90,
+            "ch4": 0, "co2": 415.5, "pm2_5": 12, "pm10": 20, "interval": 300});
+        assert_eq!(
+            rendered(&data, false),
+            [
+                "temperature=21.5 °C",
+                "humidity=40.2 %RH",
+                "light=320 lux",
+                "battery=90 %",
+                "ch4=0 ppm",
+                "co2=415.5 ppm",
+                "PM2.5=12 µg/m³",
+                "PM10=20 µg/m³",
+                "interval=300 s"
+            ]
+        );
+    }
+
+    #[test]
+    fn low_battery_is_labelled_not_only_coloured() {
+        let data = json!({"battery": 20, "Battery": 21});
+        assert_eq!(
+            rendered(&data, false),
+            ["battery=20 %  ⚠ low battery", "Battery=21 %"]
+        );
+        assert_eq!(rendered(&data, true), ["battery=⚠20%", "Battery=21%"]);
+    }
+
+    #[test]
+    fn alarms_are_marked_when_true_or_non_zero() {
+        let data = json!({"leak": true, "smoke": 1, "fire": false, "tamper": 0,
+            "doorAlarm": 2, "waterLeak": "yes"});
+        assert_eq!(
+            rendered(&data, false),
+            [
+                "leak=true  ⚠ ALARM",
+                "smoke=1  ⚠ ALARM",
+                "fire=false",
+                "tamper=0",
+                "doorAlarm=2  ⚠ ALARM",
+                "waterLeak=yes"
+            ]
+        );
+    }
+
+    #[test]
+    fn coordinates_are_recognised_by_name_or_shape() {
+        let data = json!({"lonlat": [114.057865, 22.543096], "latLng": [-33.8688, 151.2093],
+            "where": {"lng": -0.1276, "lat": 51.5072}, "lonlat2": [1, 2], "gps": [500, 1]});
+        assert_eq!(
+            rendered(&data, false),
+            [
+                "lonlat=22.543096°N 114.057865°E",
+                "latLng=33.8688°S 151.2093°E",
+                "where=51.5072°N 0.1276°W",
+                "lonlat2=[1, 2]",
+                "gps=[500, 1]"
+            ]
+        );
+    }
+
+    #[test]
+    fn nested_objects_are_flattened_and_vectors_kept_together() {
+        let data = json!({"magnetic": {"x": 12, "y": -3, "z": 40},
+            "env": {"inner": {"temp": 1.234}, "": null}, "empty": {}});
+        assert_eq!(
+            rendered(&data, false),
+            [
+                "magnetic=x=12  y=-3  z=40",
+                "env.inner.temp=1.23 °C",
+                "env.\"\"=null",
+                "empty={}"
+            ]
+        );
+    }
+}
