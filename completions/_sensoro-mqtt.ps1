@@ -138,9 +138,10 @@ Register-ArgumentCompleter -Native -CommandName 'sensoro-mqtt' -ScriptBlock {
             [CompletionResult]::new('--app-key', '--app-key', [CompletionResultType]::ParameterName, 'AppKey, the 43-character message encryption key [env: SENSORO_APP_KEY; else the profile''s app_key]')
             [CompletionResult]::new('--app-id', '--app-id', [CompletionResultType]::ParameterName, 'AppID sealed into every encryptData [env: SENSORO_APP_ID; else the profile''s app_id; else a push''s own appId]')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Take values from this profile [env: SENSORO_PROFILE]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour on a terminal (pushes are rendered for reading there; NO_COLOR is honoured)')
             [CompletionResult]::new('--no-verify-app-id', '--no-verify-app-id', [CompletionResultType]::ParameterName, 'Do not check that the AppID sealed inside matches')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break

@@ -138,7 +138,7 @@ _sensoro__mqtt() {
             return 0
             ;;
         sensoro__subcmd__mqtt__subcmd__decrypt)
-            opts="-h -V --app-key --app-id --profile --no-verify-app-id --help --version"
+            opts="-h -V --app-key --app-id --profile --no-verify-app-id --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -154,6 +154,10 @@ _sensoro__mqtt() {
                     ;;
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -120,9 +120,10 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
             cand --app-key 'AppKey, the 43-character message encryption key [env: SENSORO_APP_KEY; else the profile''s app_key]'
             cand --app-id 'AppID sealed into every encryptData [env: SENSORO_APP_ID; else the profile''s app_id; else a push''s own appId]'
             cand --profile 'Take values from this profile [env: SENSORO_PROFILE]'
+            cand --color 'Colour on a terminal (pushes are rendered for reading there; NO_COLOR is honoured)'
             cand --no-verify-app-id 'Do not check that the AppID sealed inside matches'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }

@@ -79,8 +79,11 @@ complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and _
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand decrypt" -l app-key -d 'AppKey, the 43-character message encryption key [env: SENSORO_APP_KEY; else the profile\'s app_key]' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand decrypt" -l app-id -d 'AppID sealed into every encryptData [env: SENSORO_APP_ID; else the profile\'s app_id; else a push\'s own appId]' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand decrypt" -l profile -d 'Take values from this profile [env: SENSORO_PROFILE]' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand decrypt" -l color -d 'Colour on a terminal (pushes are rendered for reading there; NO_COLOR is honoured)' -r -f -a "auto\t'On a terminal unless NO_COLOR is set'
+always\t'Always'
+never\t'Never'"
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand decrypt" -l no-verify-app-id -d 'Do not check that the AppID sealed inside matches'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand decrypt" -s h -l help -d 'Print help'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand decrypt" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand decrypt" -s V -l version -d 'Print version'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand encrypt" -l push -d 'Turn plain pushes (JSON, one per line) from FILE or \'-\' into safe-mode pushes' -r -F
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand encrypt" -l app-key -d 'AppKey, the 43-character message encryption key [env: SENSORO_APP_KEY; else the profile\'s app_key]' -r

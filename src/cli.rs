@@ -80,6 +80,30 @@ pub struct DecryptArgs {
     /// Do not check that the AppID sealed inside matches
     #[arg(long)]
     pub no_verify_app_id: bool,
+    /// Colour on a terminal (pushes are rendered for reading there; NO_COLOR is honoured)
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
+    pub color: ColorArg,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorArg {
+    /// On a terminal unless NO_COLOR is set
+    Auto,
+    /// Always
+    Always,
+    /// Never
+    Never,
+}
+
+impl From<ColorArg> for crate::output::ColorChoice {
+    fn from(arg: ColorArg) -> Self {
+        match arg {
+            ColorArg::Auto => crate::output::ColorChoice::Auto,
+            ColorArg::Always => crate::output::ColorChoice::Always,
+            ColorArg::Never => crate::output::ColorChoice::Never,
+        }
+    }
 }
 
 /// `encrypt`.

@@ -152,3 +152,59 @@ fn the_app_key_never_appears_in_output() {
         );
     }
 }
+
+/// Runs the command under a pseudo-terminal (util-linux `script`), so stdout is a TTY.
+fn run_on_terminal(env: &TestEnv, args: &[&str], no_color: bool) -> String {
+    let quoted: Vec<String> = std::iter::once(common::bin().display().to_string())
+        .chain(args.iter().map(|a| (*a).to_owned()))
+        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+        .collect();
+    let mut cmd = env.command(&[]);
+    let program = cmd.get_program().to_owned();
+    assert!(program == common::bin().as_os_str());
+    let mut script = std::process::Command::new("script");
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(value) => script.env(key, value),
+            None => script.env_remove(key),
+        };
+    }
+    script.env_remove("NO_COLOR");
+    if no_color {
+        script.env("NO_COLOR", "1");
+    }
+    cmd = script;
+    let output = cmd
+        .args(["-qec", &quoted.join(" "), "/dev/null"])
+        .output()
+        .expect("util-linux `script` runs commands under a pseudo-terminal");
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn on_a_terminal_a_decrypted_push_is_rendered_for_reading_with_colour() {
+    let env = keyed();
+    let plain = r#"{"appId":"foobar","sn":"0117C9AB12","deviceType":"node","data":{"temperature":21.5,"leak":true}}"#;
+    let sealed = env.run_with_stdin(&["encrypt", "--push", "-"], plain.as_bytes());
+    let push = sealed.stdout.trim_end();
+    let screen = run_on_terminal(&env, &["decrypt", push], false);
+    assert!(
+        screen.contains('\u{1b}'),
+        "no colour on a terminal:\n{screen}"
+    );
+    assert!(
+        screen.contains("decrypted") && screen.contains("°C") && screen.contains("ALARM"),
+        "{screen}"
+    );
+    let plain_screen = run_on_terminal(&env, &["decrypt", push], true);
+    assert!(
+        !plain_screen.contains('\u{1b}'),
+        "NO_COLOR ignored:\n{plain_screen}"
+    );
+    assert!(plain_screen.contains("21.5 °C"), "{plain_screen}");
+    // Piped, the same push is one compact JSON line without escapes.
+    env.run(&["decrypt", push])
+        .code(0)
+        .stdout_is(&format!("{plain}\n"));
+}

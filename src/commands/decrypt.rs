@@ -13,16 +13,20 @@ use crate::cli::{DecryptArgs, EncryptArgs, SafeModeKeyArgs};
 use crate::config::{CredentialFlags, Env, Resolver, ENV_APP_KEY};
 use crate::crypto::{AppKey, SafeModeCodec};
 use crate::error::{Error, ExitKind, Result};
+use crate::output::pretty::{self, PayloadView, PrettyOptions, SafeModeView};
 use crate::push::{self, open_push, seal_push, text_to_value};
 use crate::secret::Secret;
 
-/// JSON layout of the output.
+/// Layout of the output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
-    /// One line per item (piped).
+    /// One JSON line per item (piped).
     Compact,
-    /// Indented (terminal).
-    Pretty,
+    /// For a person (terminal): pushes through the pretty renderer, other JSON indented.
+    Pretty {
+        /// Use colour.
+        color: bool,
+    },
 }
 
 /// Decrypts items one at a time, reusing the codec's buffers.
@@ -59,7 +63,10 @@ impl Decoder {
                 self.app_id.as_deref(),
                 self.verify,
             )?;
-            self.write_value(&Value::Object(push), out);
+            match self.layout {
+                Layout::Compact => self.write_value(&Value::Object(push), out),
+                Layout::Pretty { color } => render_push(Value::Object(push), color, out),
+            }
             return Ok(None);
         }
         let unquoted;
@@ -91,10 +98,30 @@ impl Decoder {
         // Writing a Value into a Vec cannot fail.
         let _ = match self.layout {
             Layout::Compact => serde_json::to_writer(&mut *out, value),
-            Layout::Pretty => serde_json::to_writer_pretty(&mut *out, value),
+            Layout::Pretty { .. } => serde_json::to_writer_pretty(&mut *out, value),
         };
         out.push(b'\n');
     }
+}
+
+/// A decrypted push for a person: the pretty renderer, received now, marked decrypted.
+fn render_push(push: Value, color: bool, out: &mut Vec<u8>) {
+    let options = PrettyOptions {
+        color,
+        ..PrettyOptions::default()
+    };
+    let view = PayloadView::Push {
+        push: &push,
+        safe_mode: SafeModeView::Decrypted,
+    };
+    let mut text = String::new();
+    pretty::render(
+        &mut text,
+        &view,
+        chrono::Local::now().fixed_offset(),
+        &options,
+    );
+    out.extend_from_slice(text.as_bytes());
 }
 
 /// Counts of a stream run.
@@ -197,7 +224,10 @@ pub fn run_decrypt(args: &DecryptArgs, env: Env) -> Result<()> {
     let (key, app_id) = (key?, app_id?);
     let stdout = io::stdout();
     let layout = if stdout.is_terminal() {
-        Layout::Pretty
+        let choice = crate::output::ColorChoice::from(args.color);
+        Layout::Pretty {
+            color: choice.enabled(true, std::env::var("NO_COLOR").ok().as_deref()),
+        }
     } else {
         Layout::Compact
     };
