@@ -4,5 +4,6 @@
 //! [`commands`] and turns an [`error::Error`] into an exit code.
 
 pub mod client_id;
+pub mod emulator;
 pub mod error;
 pub mod secret;
