@@ -22,12 +22,41 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand listen 'Subscribe to users/<AppID>/devices and print every push'
             cand validate-id 'Check clientIds against the platform rule (for humans and CI)'
             cand profile 'Manage stored credential profiles'
             cand decrypt 'Decrypt safe-mode payloads: encryptData, a push, or an NDJSON stream'
             cand encrypt 'Encrypt text or pushes the way the platform''s safe mode does'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'sensoro-mqtt;listen'= {
+            cand --app-id 'AppID (MQTT username) [env: SENSORO_APP_ID]'
+            cand --app-secret 'AppSecret (MQTT password); prefer SENSORO_APP_SECRET or a profile'
+            cand --app-key 'AppKey to decrypt safe-mode pushes [env: SENSORO_APP_KEY]'
+            cand --host 'Broker host from the platform''s developer page [env: SENSORO_HOST]'
+            cand --port 'Broker port [env: SENSORO_PORT; default 1883]'
+            cand --profile 'Take settings from this profile [env: SENSORO_PROFILE]'
+            cand --client-id 'The clientId [default: <AppID>/<profile client_suffix or random>]'
+            cand --clean 'Clean session; false with a fixed --client-id keeps QoS 1 pushes sent while away'
+            cand --qos 'Subscription QoS [default: the profile''s qos, else 1]'
+            cand --topic 'Subscribe to this topic instead of users/<AppID>/devices'
+            cand --format 'Output format [default: pretty on a terminal, json otherwise]'
+            cand --color 'Colour in the pretty format (NO_COLOR is honoured)'
+            cand --output 'Also append every push as NDJSON to FILE'
+            cand --count 'Stop after N pushes'
+            cand --timeout 'Stop after DURATION (500ms, 30s, 2m); exit 124 if --count was not reached'
+            cand --sn 'Only pushes from this device sn (repeatable)'
+            cand --device-type 'Only this deviceType (repeatable)'
+            cand --type 'Only this push type, e.g. text (repeatable)'
+            cand --demo 'Listen to a built-in emulator (demo app, simulated devices): no credentials needed'
+            cand --compact 'Pretty format: one line per push'
+            cand --wide 'Pretty format: never wrap or shorten'
+            cand --envelope 'JSON lines become {received_at, topic, qos, retain, dup, push}'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
         }
         &'sensoro-mqtt;validate-id'= {
             cand --app-id 'The AppID the ids must start with [env: SENSORO_APP_ID; else the profile''s app_id]'
@@ -144,12 +173,15 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
             cand --version 'Print version'
         }
         &'sensoro-mqtt;help'= {
+            cand listen 'Subscribe to users/<AppID>/devices and print every push'
             cand validate-id 'Check clientIds against the platform rule (for humans and CI)'
             cand profile 'Manage stored credential profiles'
             cand decrypt 'Decrypt safe-mode payloads: encryptData, a push, or an NDJSON stream'
             cand encrypt 'Encrypt text or pushes the way the platform''s safe mode does'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'sensoro-mqtt;help;listen'= {
         }
         &'sensoro-mqtt;help;validate-id'= {
         }

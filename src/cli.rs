@@ -31,6 +31,9 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Subscribe to users/<AppID>/devices and print every push
+    #[command(after_help = LISTEN_HELP)]
+    Listen(ListenArgs),
     /// Check clientIds against the platform rule (for humans and CI)
     #[command(after_help = VALIDATE_ID_HELP)]
     ValidateId(ValidateIdArgs),
@@ -117,6 +120,103 @@ pub struct EncryptArgs {
     pub push: Option<String>,
     #[command(flatten)]
     pub keys: SafeModeKeyArgs,
+}
+
+const LISTEN_HELP: &str = "\
+Output: pretty on a terminal, NDJSON when piped (safe-mode pushes decrypted in place; a
+payload that is not JSON still gives one JSON line with \"error\" and \"raw\").
+Status, warnings and the summary go to stderr.
+
+Exit status: 0 on --count, Ctrl-C, SIGTERM or a closed pipe; 3 network failure on the first
+connection; 4 refused (CONNACK or SUBACK); 6 configuration, including an invalid clientId;
+124 when --timeout passes before --count is reached.";
+
+/// `listen`.
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// Listen to a built-in emulator (demo app, simulated devices): no credentials needed
+    #[arg(long, conflicts_with_all = ["app_id", "app_secret", "host", "port", "profile", "client_id", "topic"])]
+    pub demo: bool,
+    /// AppID (MQTT username) [env: SENSORO_APP_ID]
+    #[arg(long, value_name = "ID", help_heading = "Connection")]
+    pub app_id: Option<String>,
+    /// AppSecret (MQTT password); prefer SENSORO_APP_SECRET or a profile
+    #[arg(long, value_name = "SECRET", help_heading = "Connection")]
+    pub app_secret: Option<String>,
+    /// AppKey to decrypt safe-mode pushes [env: SENSORO_APP_KEY]
+    #[arg(long, value_name = "KEY", help_heading = "Connection")]
+    pub app_key: Option<String>,
+    /// Broker host from the platform's developer page [env: SENSORO_HOST]
+    #[arg(long, value_hint = ValueHint::Hostname, help_heading = "Connection")]
+    pub host: Option<String>,
+    /// Broker port [env: SENSORO_PORT; default 1883]
+    #[arg(long, help_heading = "Connection")]
+    pub port: Option<u16>,
+    /// Take settings from this profile [env: SENSORO_PROFILE]
+    #[arg(long, value_name = "NAME", help_heading = "Connection")]
+    pub profile: Option<String>,
+    /// The clientId [default: <AppID>/<profile client_suffix or random>]
+    #[arg(long, value_name = "ID", help_heading = "Connection")]
+    pub client_id: Option<String>,
+    /// Clean session; false with a fixed --client-id keeps QoS 1 pushes sent while away
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set, help_heading = "Connection")]
+    pub clean: bool,
+    /// Subscription QoS [default: the profile's qos, else 1]
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=1), help_heading = "Connection")]
+    pub qos: Option<u8>,
+    /// Subscribe to this topic instead of users/<AppID>/devices
+    #[arg(long, help_heading = "Connection")]
+    pub topic: Option<String>,
+
+    /// Output format [default: pretty on a terminal, json otherwise]
+    #[arg(long, value_enum, help_heading = "Output")]
+    pub format: Option<FormatArg>,
+    /// Colour in the pretty format (NO_COLOR is honoured)
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN", help_heading = "Output")]
+    pub color: ColorArg,
+    /// Pretty format: one line per push
+    #[arg(long, help_heading = "Output")]
+    pub compact: bool,
+    /// Pretty format: never wrap or shorten
+    #[arg(long, help_heading = "Output")]
+    pub wide: bool,
+    /// JSON lines become {received_at, topic, qos, retain, dup, push}
+    #[arg(long, help_heading = "Output")]
+    pub envelope: bool,
+    /// Also append every push as NDJSON to FILE
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, help_heading = "Output")]
+    pub output: Option<PathBuf>,
+
+    /// Stop after N pushes
+    #[arg(long, value_name = "N", help_heading = "Stopping and filtering")]
+    pub count: Option<u64>,
+    /// Stop after DURATION (500ms, 30s, 2m); exit 124 if --count was not reached
+    #[arg(long, value_name = "DURATION", value_parser = crate::commands::listen::parse_duration, help_heading = "Stopping and filtering")]
+    pub timeout: Option<std::time::Duration>,
+    /// Only pushes from this device sn (repeatable)
+    #[arg(long, value_name = "SN", help_heading = "Stopping and filtering")]
+    pub sn: Vec<String>,
+    /// Only this deviceType (repeatable)
+    #[arg(long, value_name = "TYPE", help_heading = "Stopping and filtering")]
+    pub device_type: Vec<String>,
+    /// Only this push type, e.g. text (repeatable)
+    #[arg(
+        long = "type",
+        value_name = "TYPE",
+        help_heading = "Stopping and filtering"
+    )]
+    pub r#type: Vec<String>,
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    /// For people: time, device, readings with units
+    Pretty,
+    /// NDJSON, one push per line
+    Json,
+    /// The payload bytes as received
+    Raw,
 }
 
 const VALIDATE_ID_HELP: &str = "\

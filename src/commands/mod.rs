@@ -3,6 +3,7 @@
 
 pub mod completions;
 pub mod decrypt;
+pub mod listen;
 pub mod profile;
 pub mod validate_id;
 
@@ -14,6 +15,7 @@ use crate::error::Result;
 pub fn run(cli: Cli) -> Result<()> {
     let env = Env::from_process();
     match cli.command {
+        Command::Listen(args) => listen::run(&args, env),
         Command::ValidateId(args) => validate_id::run(&args, env),
         Command::Profile(command) => profile::run(command, &env),
         Command::Decrypt(args) => decrypt::run_decrypt(&args, env),

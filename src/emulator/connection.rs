@@ -369,10 +369,15 @@ impl Connection<'_> {
             let Some(publish) = session.next_publish(self.topic, max_inflight) else {
                 break;
             };
+            // Redeliveries don't count toward `drop_after`: a client whose PUBACKs were cut
+            // off by the drop must still make progress on the next connection.
+            let fresh = !publish.dup;
             if write_packet(&mut self.out, &Packet::Publish(publish)).is_err() {
                 continue;
             }
-            self.delivered += 1;
+            if fresh {
+                self.delivered += 1;
+            }
             self.broker
                 .counters
                 .delivered
@@ -387,7 +392,7 @@ impl Connection<'_> {
     fn report_overflow(&mut self, session: &mut Session) {
         let due = self
             .last_overflow_report
-            .map_or(true, |at| at.elapsed() >= OVERFLOW_REPORT_EVERY);
+            .is_none_or(|at| at.elapsed() >= OVERFLOW_REPORT_EVERY);
         if !due {
             return;
         }

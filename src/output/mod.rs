@@ -5,6 +5,7 @@
 //! them in.
 
 pub mod pretty;
+pub mod printer;
 pub mod style;
 
 /// When to use colour (`--color`).

@@ -1,0 +1,578 @@
+//! `listen`: subscribe to `users/<AppID>/devices` and print every push.
+//!
+//! Orchestration only: settings are resolved here, the session lives in [`crate::mqtt`], the
+//! printing in [`crate::output::printer`]. A push is acknowledged (QoS 1) only after it has
+//! been flushed to stdout and the output file.
+
+use std::collections::HashSet;
+use std::io::{self, IsTerminal as _};
+use std::time::{Duration, Instant};
+
+use rumqttc::mqttbytes::v4::{Publish, SubscribeReasonCode};
+use rumqttc::mqttbytes::QoS;
+use rumqttc::AsyncClient;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use crate::cli::{FormatArg, ListenArgs};
+use crate::client_id;
+use crate::config::{CredentialFlags, Env, Qos, Resolver};
+use crate::crypto::{AppKey, SafeModeCodec};
+use crate::emulator::{self, AppConfig, Emulator, EmulatorConfig, EmulatorHandle};
+use crate::error::{Error, ExitKind, Result};
+use crate::mqtt::{self, Backoff, SessionEvent, SessionSettings};
+use crate::output::pretty::PrettyOptions;
+use crate::output::printer::{OutputFormat, Printer, Received};
+use crate::output::ColorChoice;
+use crate::push::{parse_payload, Opener, Payload, SafeMode};
+use crate::secret::Secret;
+
+/// A connection lost this soon after CONNACK counts as "kicked".
+const KICK_WINDOW: Duration = Duration::from_secs(3);
+/// Kicks in a row before warning about a duplicate clientId.
+const KICKS_BEFORE_WARNING: u32 = 3;
+
+/// Runs `listen`.
+pub fn run(args: &ListenArgs, env: Env) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("cannot start the async runtime", &e))?;
+    runtime.block_on(listen(args, env))
+}
+
+/// What a listen run resolved to before any network I/O.
+struct Plan {
+    settings: SessionSettings,
+    topic: String,
+    qos: Qos,
+    app_key: Option<Secret>,
+}
+
+async fn listen(args: &ListenArgs, env: Env) -> Result<()> {
+    let demo = if args.demo {
+        Some(start_demo().await?)
+    } else {
+        None
+    };
+    let plan = match &demo {
+        Some(handle) => demo_plan(args, handle),
+        None => resolve_plan(args, env)?,
+    };
+    let result = run_session(args, &plan).await;
+    if let Some(handle) = demo {
+        handle.shutdown().await;
+    }
+    result
+}
+
+async fn start_demo() -> Result<EmulatorHandle> {
+    let app = AppConfig::demo();
+    let config = EmulatorConfig {
+        bind: "127.0.0.1:0"
+            .parse()
+            .map_err(|_| Error::usage("bad bind address"))?,
+        apps: vec![app],
+        devices: 6,
+        interval: Duration::from_millis(700),
+        ..EmulatorConfig::default()
+    };
+    let handle = Emulator::start(config).await?;
+    eprintln!(
+        "demo: built-in emulator on {} (AppID '{}'); Ctrl-C to stop",
+        handle.local_addr(),
+        emulator::DEMO_APP_ID
+    );
+    Ok(handle)
+}
+
+fn demo_plan(args: &ListenArgs, handle: &EmulatorHandle) -> Plan {
+    let addr = handle.local_addr();
+    let app_id = emulator::DEMO_APP_ID.to_owned();
+    Plan {
+        settings: SessionSettings {
+            host: addr.ip().to_string(),
+            port: addr.port(),
+            client_id: format!("{app_id}/{}", random_suffix()),
+            app_id: app_id.clone(),
+            app_secret: Secret::new(emulator::DEMO_APP_SECRET),
+            clean_session: true,
+            keep_alive: Duration::from_secs(30),
+        },
+        topic: emulator::topic_for(&app_id),
+        qos: args
+            .qos
+            .and_then(Qos::from_level)
+            .unwrap_or(Qos::AtLeastOnce),
+        app_key: Some(Secret::new(emulator::DEMO_APP_KEY)),
+    }
+}
+
+fn resolve_plan(args: &ListenArgs, env: Env) -> Result<Plan> {
+    let flags = CredentialFlags {
+        profile: args.profile.clone(),
+        app_id: args.app_id.clone(),
+        app_secret: args.app_secret.clone().map(Secret::new),
+        app_key: args.app_key.clone().map(Secret::new),
+        host: args.host.clone(),
+        port: args.port,
+        qos: args.qos.and_then(Qos::from_level),
+        ..CredentialFlags::default()
+    };
+    let resolver = Resolver::new(flags, env);
+    let plan = build_plan(args, &resolver);
+    super::print_warnings(resolver.take_warnings());
+    plan
+}
+
+fn build_plan(args: &ListenArgs, resolver: &Resolver) -> Result<Plan> {
+    let app_id = resolver.app_id()?.value;
+    let client_id = match &args.client_id {
+        Some(id) => id.clone(),
+        None => {
+            let suffix = resolver.client_suffix()?.unwrap_or_else(random_suffix);
+            format!("{app_id}/{suffix}")
+        }
+    };
+    if let Some(violation) = client_id::explain(&app_id, client_id.as_bytes()) {
+        let mut err = Error::config(format!(
+            "clientId '{}' breaks the platform rule: {}",
+            client_id.escape_debug(),
+            violation.message
+        ));
+        if let Some(suggestion) = violation.suggestion {
+            err = err.with_hint(format!("try --client-id {suggestion}"));
+        }
+        return Err(err);
+    }
+    if resolver.tls()? {
+        return Err(
+            Error::config("TLS is not supported by listen yet").with_hint(
+                "connect without --tls (the platform's documented port 1883 is plain MQTT)",
+            ),
+        );
+    }
+    let settings = SessionSettings {
+        app_secret: resolver.app_secret()?.value,
+        host: resolver.host()?.value,
+        port: resolver.port()?.value,
+        app_id: app_id.clone(),
+        client_id,
+        clean_session: args.clean,
+        keep_alive: Duration::from_secs(30),
+    };
+    Ok(Plan {
+        topic: args
+            .topic
+            .clone()
+            .unwrap_or_else(|| emulator::topic_for(&app_id)),
+        qos: resolver.qos()?,
+        app_key: resolver.app_key()?.map(|s| s.value),
+        settings,
+    })
+}
+
+/// 12 random alphanumerics for a per-run clientId suffix.
+fn random_suffix() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut bytes = [0u8; 12];
+    if getrandom::fill(&mut bytes).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        bytes.copy_from_slice(&nanos.to_le_bytes()[..12]);
+    }
+    bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect()
+}
+
+/// Counters for the summary.
+struct Tally {
+    started: Instant,
+    pushes: u64,
+    devices: HashSet<String>,
+    reconnects: u64,
+    connected_at: Option<Instant>,
+    quick_kicks: u32,
+    warned_no_key: bool,
+}
+
+/// Why the loop ended.
+enum Stop {
+    Count,
+    Timeout,
+    Signal,
+}
+
+async fn run_session(args: &ListenArgs, plan: &Plan) -> Result<()> {
+    let codec = match &plan.app_key {
+        Some(key) => Some(SafeModeCodec::new(&AppKey::parse(key.expose())?)),
+        None => None,
+    };
+    let mut session = Session::new(args, plan, codec)?;
+    let backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
+    let (client, mut events) = mqtt::start_session(&plan.settings, backoff);
+    let stop = session.event_loop(&client, &mut events).await;
+    let _ = client.try_disconnect();
+    // Give the event loop a moment to send DISCONNECT; bounded.
+    let _ = tokio::time::timeout(Duration::from_millis(300), events.recv()).await;
+    match stop {
+        Err(err) => Err(err),
+        Ok(stop) => session.finish(&stop),
+    }
+}
+
+struct Session<'a> {
+    args: &'a ListenArgs,
+    plan: &'a Plan,
+    codec: Option<SafeModeCodec>,
+    printer: Printer<io::Stdout>,
+    tally: Tally,
+    pending_acks: Vec<Publish>,
+}
+
+impl<'a> Session<'a> {
+    fn new(args: &'a ListenArgs, plan: &'a Plan, codec: Option<SafeModeCodec>) -> Result<Self> {
+        let stdout = io::stdout();
+        let terminal = stdout.is_terminal();
+        let format = match args.format {
+            Some(FormatArg::Pretty) => OutputFormat::Pretty,
+            Some(FormatArg::Json) => OutputFormat::Json,
+            Some(FormatArg::Raw) => OutputFormat::Raw,
+            None if terminal => OutputFormat::Pretty,
+            None => OutputFormat::Json,
+        };
+        let no_color = std::env::var("NO_COLOR").ok();
+        let pretty = PrettyOptions {
+            color: ColorChoice::from(args.color).enabled(terminal, no_color.as_deref()),
+            compact: args.compact,
+            wide: args.wide,
+            ..PrettyOptions::default()
+        };
+        let file = match &args.output {
+            Some(path) => Some(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map_err(|e| Error::io(format!("cannot open {}", path.display()), &e))?,
+            ),
+            None => None,
+        };
+        Ok(Session {
+            args,
+            plan,
+            codec,
+            printer: Printer::new(stdout, file, format, args.envelope, pretty),
+            tally: Tally {
+                started: Instant::now(),
+                pushes: 0,
+                devices: HashSet::new(),
+                reconnects: 0,
+                connected_at: None,
+                quick_kicks: 0,
+                warned_no_key: false,
+            },
+            pending_acks: Vec::new(),
+        })
+    }
+
+    async fn event_loop(
+        &mut self,
+        client: &AsyncClient,
+        events: &mut mpsc::Receiver<SessionEvent>,
+    ) -> Result<Stop> {
+        let deadline = self.args.timeout.map(|d| tokio::time::Instant::now() + d);
+        let mut sigterm = terminate_signal()?;
+        loop {
+            let event = tokio::select! {
+                event = events.recv() => event,
+                _ = tokio::signal::ctrl_c() => return Ok(Stop::Signal),
+                _ = sigterm.recv() => return Ok(Stop::Signal),
+                () = sleep_until(deadline) => return Ok(Stop::Timeout),
+            };
+            let Some(event) = event else {
+                return Err(Error::new(
+                    ExitKind::Network,
+                    "the MQTT session ended unexpectedly",
+                ));
+            };
+            if self.handle(client, event)? {
+                self.flush_and_ack(client)?;
+                return Ok(Stop::Count);
+            }
+            if events.is_empty() {
+                self.flush_and_ack(client)?;
+            }
+        }
+    }
+
+    /// Handles one event; true when `--count` is reached.
+    fn handle(&mut self, client: &AsyncClient, event: SessionEvent) -> Result<bool> {
+        match event {
+            SessionEvent::Connected { session_present } => {
+                self.on_connected(client, session_present)
+            }
+            SessionEvent::Subscribed(codes) => self.on_subscribed(&codes),
+            SessionEvent::Message(publish) => return self.on_message(publish),
+            SessionEvent::Lost { error, retry_in } => self.on_lost(&error, retry_in),
+            SessionEvent::Refused(code) => {
+                return Err(Error::new(
+                    ExitKind::Refused,
+                    format!(
+                        "the broker refused the connection: CONNACK {} ({})",
+                        mqtt::refusal_code(code),
+                        mqtt::refusal_words(code)
+                    ),
+                )
+                .with_hint(mqtt::refusal_hint(code)))
+            }
+        }
+        .map(|()| false)
+    }
+
+    fn on_connected(&mut self, client: &AsyncClient, session_present: bool) -> Result<()> {
+        let s = &self.plan.settings;
+        eprintln!("connected to {}:{} as {}", s.host, s.port, s.client_id);
+        self.tally.connected_at = Some(Instant::now());
+        // rumqttc drops queued requests after a CONNACK without a session: subscribe again.
+        if !session_present || self.tally.reconnects == 0 {
+            let qos = if self.plan.qos == Qos::AtMostOnce {
+                QoS::AtMostOnce
+            } else {
+                QoS::AtLeastOnce
+            };
+            client
+                .try_subscribe(self.plan.topic.clone(), qos)
+                .map_err(|e| Error::new(ExitKind::Network, format!("cannot subscribe: {e}")))?;
+        }
+        Ok(())
+    }
+
+    fn on_subscribed(&mut self, codes: &[SubscribeReasonCode]) -> Result<()> {
+        match codes.first() {
+            Some(SubscribeReasonCode::Success(granted)) => {
+                let granted = *granted as u8;
+                let asked = self.plan.qos.level();
+                let note = if granted < asked {
+                    format!(" (asked for {asked}; the broker lowered it)")
+                } else {
+                    String::new()
+                };
+                eprintln!("subscribed to {} with QoS {granted}{note}", self.plan.topic);
+                Ok(())
+            }
+            _ => Err(Error::new(
+                ExitKind::Refused,
+                format!("the broker refused the subscription to {}", self.plan.topic),
+            )
+            .with_hint(format!(
+                "a client may subscribe only to its own topic users/{}/devices",
+                self.plan.settings.app_id
+            ))),
+        }
+    }
+
+    fn on_lost(&mut self, error: &str, retry_in: Duration) -> Result<()> {
+        let Some(connected_at) = self.tally.connected_at.take() else {
+            if self.tally.reconnects == 0 && self.tally.pushes == 0 {
+                let s = &self.plan.settings;
+                return Err(Error::new(
+                    ExitKind::Network,
+                    format!("cannot connect to {}:{}: {error}", s.host, s.port),
+                )
+                .with_hint("check --host and --port (or SENSORO_HOST / SENSORO_PORT)"));
+            }
+            eprintln!(
+                "still cannot connect: {error}; retrying in {}",
+                seconds(retry_in)
+            );
+            return Ok(());
+        };
+        self.tally.reconnects += 1;
+        if connected_at.elapsed() < KICK_WINDOW {
+            self.tally.quick_kicks += 1;
+        } else {
+            self.tally.quick_kicks = 0;
+        }
+        eprintln!(
+            "connection lost: {error}; retrying in {}",
+            seconds(retry_in)
+        );
+        if self.tally.quick_kicks == KICKS_BEFORE_WARNING {
+            eprintln!(
+                "warning: the connection keeps dropping right after connecting: another client \
+                 probably uses the same clientId ({}); give each client its own",
+                self.plan.settings.client_id
+            );
+        }
+        Ok(())
+    }
+
+    fn on_message(&mut self, publish: Publish) -> Result<bool> {
+        let mut opener = Opener {
+            codec: self.codec.as_mut(),
+            expected_app_id: Some(&self.plan.settings.app_id),
+            verify: true,
+        };
+        let payload = parse_payload(&publish.payload, &mut opener);
+        if !self.passes_filters(&payload) {
+            self.pending_acks.push(publish);
+            return Ok(false);
+        }
+        if let Payload::Push {
+            push,
+            safe_mode: SafeMode::NoKey,
+        } = &payload
+        {
+            if !self.tally.warned_no_key && push.contains_key(crate::push::ENCRYPT_DATA) {
+                self.tally.warned_no_key = true;
+                eprintln!(
+                    "warning: safe-mode pushes arrive but no AppKey is set; they are shown \
+                     encrypted (set SENSORO_APP_KEY or the profile's app_key)"
+                );
+            }
+        }
+        if let Payload::Push { push, .. } = &payload {
+            if let Some(Value::String(sn)) = push.get("sn") {
+                if !self.tally.devices.contains(sn) {
+                    self.tally.devices.insert(sn.clone());
+                }
+            }
+        }
+        let received = Received {
+            bytes: &publish.payload,
+            payload,
+            topic: &publish.topic,
+            qos: publish.qos as u8,
+            retain: publish.retain,
+            dup: publish.dup,
+            received_at: chrono::Local::now().fixed_offset(),
+        };
+        self.printer.write(&received)?;
+        self.pending_acks.push(publish);
+        self.tally.pushes += 1;
+        Ok(self.args.count.is_some_and(|n| self.tally.pushes >= n))
+    }
+
+    fn passes_filters(&self, payload: &Payload) -> bool {
+        let args = self.args;
+        if args.sn.is_empty() && args.device_type.is_empty() && args.r#type.is_empty() {
+            return true;
+        }
+        let Payload::Push { push, .. } = payload else {
+            return false;
+        };
+        let field_in = |name: &str, wanted: &[String]| {
+            wanted.is_empty()
+                || push
+                    .get(name)
+                    .and_then(Value::as_str)
+                    .is_some_and(|v| wanted.iter().any(|w| w == v))
+        };
+        field_in("sn", &args.sn)
+            && field_in("deviceType", &args.device_type)
+            && field_in("type", &args.r#type)
+    }
+
+    /// Flushes output, then acknowledges what was written.
+    fn flush_and_ack(&mut self, client: &AsyncClient) -> Result<()> {
+        self.printer.flush()?;
+        for publish in self.pending_acks.drain(..) {
+            if publish.qos != QoS::AtMostOnce {
+                let _ = client.try_ack(&publish);
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(mut self, stop: &Stop) -> Result<()> {
+        self.printer.flush()?;
+        let t = &self.tally;
+        let elapsed = t.started.elapsed().as_secs_f64();
+        let rate = if elapsed > 0.0 {
+            t.pushes as f64 / elapsed
+        } else {
+            0.0
+        };
+        eprintln!(
+            "{} pushes from {} devices in {elapsed:.1}s ({rate:.1}/s), {} reconnects",
+            t.pushes,
+            t.devices.len(),
+            t.reconnects
+        );
+        match (stop, self.args.count) {
+            (Stop::Timeout, Some(count)) if t.pushes < count => Err(Error::new(
+                ExitKind::Timeout,
+                format!(
+                    "timed out after {} pushes of the {count} asked for",
+                    t.pushes
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn seconds(d: Duration) -> String {
+    format!("{:.1}s", d.as_secs_f64())
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(unix)]
+fn terminate_signal() -> Result<tokio::signal::unix::Signal> {
+    use tokio::signal::unix::{signal, SignalKind};
+    signal(SignalKind::terminate()).map_err(|e| Error::io("cannot watch SIGTERM", &e))
+}
+
+/// Parses `500ms`, `30s`, `1.5s`, `2m`, `1h` or a bare number of seconds.
+pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration (e.g. 500ms, 30s, 2m, 1h)"))?;
+    let scale = match unit.trim() {
+        "ms" => 0.001,
+        "" | "s" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        other => return Err(format!("unknown unit '{other}' (use ms, s, m or h)")),
+    };
+    Duration::try_from_secs_f64(value * scale).map_err(|e| format!("'{text}': {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("3d").is_err());
+    }
+
+    #[test]
+    fn random_suffixes_are_valid_and_differ() {
+        let a = random_suffix();
+        assert_eq!(a.len(), 12);
+        assert!(client_id::is_valid(b"x", format!("x/{a}").as_bytes()));
+        assert_ne!(a, random_suffix());
+    }
+}

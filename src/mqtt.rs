@@ -1,0 +1,289 @@
+//! The MQTT client session on rumqttc: options, refusals in words, backoff, and the task that
+//! owns the event loop.
+//!
+//! rumqttc's `EventLoop::poll` reconnects at once when polled after an error, so the backoff
+//! is ours; a CONNACK refusal is final and never retried. The event loop runs in its own task
+//! and talks to the command over a channel. `MqttOptions` prints the password in `Debug`, so
+//! it is never logged; the secret travels in a [`Secret`] until the options are built.
+
+use std::time::Duration;
+
+use rumqttc::mqttbytes::v4::{ConnectReturnCode, Packet, Publish, SubscribeReasonCode};
+use rumqttc::{AsyncClient, ConnectionError, Event, EventLoop, MqttOptions};
+use tokio::sync::mpsc;
+
+use crate::secret::Secret;
+
+/// Largest incoming packet accepted (rumqttc's default of 10 KiB drops large pushes).
+pub const MAX_INCOMING_PACKET: usize = 4 * 1024 * 1024;
+
+/// Everything needed to open a session.
+#[derive(Debug, Clone)]
+pub struct SessionSettings {
+    /// Broker host.
+    pub host: String,
+    /// Broker port.
+    pub port: u16,
+    /// AppID (username).
+    pub app_id: String,
+    /// AppSecret (password).
+    pub app_secret: Secret,
+    /// The clientId, already checked against the platform rule.
+    pub client_id: String,
+    /// Clean session (false keeps a persistent session on the broker).
+    pub clean_session: bool,
+    /// Keep-alive interval.
+    pub keep_alive: Duration,
+}
+
+impl SessionSettings {
+    /// rumqttc options: manual acks (a push is acknowledged only once written out), large
+    /// incoming packets, credentials.
+    #[must_use]
+    pub fn options(&self) -> MqttOptions {
+        let mut options = MqttOptions::new(&self.client_id, &self.host, self.port);
+        options
+            .set_credentials(&self.app_id, self.app_secret.expose())
+            .set_keep_alive(self.keep_alive)
+            .set_clean_session(self.clean_session)
+            .set_max_packet_size(MAX_INCOMING_PACKET, 64 * 1024)
+            .set_manual_acks(true)
+            .set_inflight(100);
+        options
+    }
+}
+
+/// A CONNACK return code in words (MQTT 3.1.1).
+#[must_use]
+pub fn refusal_words(code: ConnectReturnCode) -> &'static str {
+    match code {
+        ConnectReturnCode::Success => "accepted",
+        ConnectReturnCode::RefusedProtocolVersion => "unacceptable protocol version",
+        ConnectReturnCode::BadClientId => "identifier rejected",
+        ConnectReturnCode::ServiceUnavailable => "server unavailable",
+        ConnectReturnCode::BadUserNamePassword => "bad user name or password",
+        ConnectReturnCode::NotAuthorized => "not authorized",
+    }
+}
+
+/// What a refusal most likely means on this platform.
+#[must_use]
+pub fn refusal_hint(code: ConnectReturnCode) -> &'static str {
+    match code {
+        ConnectReturnCode::NotAuthorized | ConnectReturnCode::BadUserNamePassword => {
+            "the platform refuses with code 5 when the AppID (username), the AppSecret \
+             (password) or the clientId is wrong: check them on the developer page; the \
+             clientId must be <AppID> or <AppID>/ followed by at most 36 of A-Z a-z 0-9 - _"
+        }
+        ConnectReturnCode::BadClientId => {
+            "the clientId must be <AppID> or <AppID>/ followed by at most 36 of A-Z a-z 0-9 - _"
+        }
+        ConnectReturnCode::RefusedProtocolVersion => {
+            "the broker does not speak MQTT 3.1.1; check host and port"
+        }
+        ConnectReturnCode::ServiceUnavailable | ConnectReturnCode::Success => {
+            "the broker is not taking connections now; try again later"
+        }
+    }
+}
+
+/// The numeric CONNACK code.
+#[must_use]
+pub fn refusal_code(code: ConnectReturnCode) -> u8 {
+    code as u8
+}
+
+/// Exponential backoff with jitter, bounded.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    attempt: u32,
+    base: Duration,
+    max: Duration,
+}
+
+impl Backoff {
+    /// Starts at `base`, doubles up to `max`.
+    #[must_use]
+    pub fn new(base: Duration, max: Duration) -> Self {
+        Backoff {
+            attempt: 0,
+            base,
+            max,
+        }
+    }
+
+    /// The next delay: base·2ⁿ capped at max, minus up to 25 % jitter.
+    pub fn next_delay(&mut self) -> Duration {
+        let factor = 1u32 << self.attempt.min(16);
+        self.attempt = self.attempt.saturating_add(1);
+        let full = self.base.saturating_mul(factor).min(self.max);
+        let mut byte = [0u8; 1];
+        let jitter = if getrandom::fill(&mut byte).is_ok() {
+            f64::from(byte[0]) / 255.0 * 0.25
+        } else {
+            0.0
+        };
+        full.mul_f64(1.0 - jitter)
+    }
+
+    /// Back to the first delay after a successful connection.
+    pub fn reset(&mut self) {
+        self.attempt = 0;
+    }
+}
+
+/// What the event-loop task reports.
+#[derive(Debug)]
+pub enum SessionEvent {
+    /// CONNACK accepted.
+    Connected {
+        /// The broker kept a session for this clientId.
+        session_present: bool,
+    },
+    /// SUBACK with the return code per filter.
+    Subscribed(Vec<SubscribeReasonCode>),
+    /// A PUBLISH from the broker.
+    Message(Publish),
+    /// The connection failed or was lost; the task retries after `retry_in`.
+    Lost {
+        /// What happened, in words.
+        error: String,
+        /// The delay before the next attempt.
+        retry_in: Duration,
+    },
+    /// CONNACK refused: final, the task has stopped.
+    Refused(ConnectReturnCode),
+}
+
+/// Opens a session: the client handle and the task polling its event loop, which reports
+/// through the returned channel and ends when the receiver is dropped or on a refusal.
+#[must_use]
+pub fn start_session(
+    settings: &SessionSettings,
+    backoff: Backoff,
+) -> (AsyncClient, mpsc::Receiver<SessionEvent>) {
+    let (client, eventloop) = AsyncClient::new(settings.options(), 256);
+    let (tx, rx) = mpsc::channel(1024);
+    tokio::spawn(poll_events(eventloop, tx, backoff));
+    (client, rx)
+}
+
+async fn poll_events(
+    mut eventloop: EventLoop,
+    tx: mpsc::Sender<SessionEvent>,
+    mut backoff: Backoff,
+) {
+    loop {
+        let event = match eventloop.poll().await {
+            Ok(Event::Incoming(Packet::ConnAck(ack))) => {
+                backoff.reset();
+                SessionEvent::Connected {
+                    session_present: ack.session_present,
+                }
+            }
+            Ok(Event::Incoming(Packet::SubAck(ack))) => SessionEvent::Subscribed(ack.return_codes),
+            Ok(Event::Incoming(Packet::Publish(publish))) => SessionEvent::Message(publish),
+            Ok(_) => continue,
+            Err(ConnectionError::ConnectionRefused(code)) => {
+                let _ = tx.send(SessionEvent::Refused(code)).await;
+                return;
+            }
+            Err(err) => {
+                let retry_in = backoff.next_delay();
+                let lost = SessionEvent::Lost {
+                    error: describe_error(&err),
+                    retry_in,
+                };
+                if tx.send(lost).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(retry_in).await;
+                continue;
+            }
+        };
+        if tx.send(event).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// A connection error in words, without anything from the options (no password).
+#[must_use]
+pub fn describe_error(err: &ConnectionError) -> String {
+    match err {
+        ConnectionError::Io(io) => match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => {
+                "connection refused (nothing listens there)".into()
+            }
+            std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset => {
+                "the broker closed the connection".into()
+            }
+            _ => io.to_string(),
+        },
+        ConnectionError::NetworkTimeout => "network timeout".into(),
+        ConnectionError::FlushTimeout => "timed out sending to the broker".into(),
+        ConnectionError::MqttState(state) => format!("protocol error: {state}"),
+        ConnectionError::NotConnAck(packet) => {
+            format!("the broker answered CONNECT with {}", packet_name(packet))
+        }
+        other => other.to_string(),
+    }
+}
+
+fn packet_name(packet: &Packet) -> &'static str {
+    match packet {
+        Packet::Connect(_) => "CONNECT",
+        Packet::ConnAck(_) => "CONNACK",
+        Packet::Publish(_) => "PUBLISH",
+        Packet::PubAck(_) => "PUBACK",
+        Packet::SubAck(_) => "SUBACK",
+        Packet::Disconnect => "DISCONNECT",
+        _ => "an unexpected packet",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_with_bounded_jitter() {
+        let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(8));
+        let delays: Vec<Duration> = (0..6).map(|_| backoff.next_delay()).collect();
+        let caps = [1, 2, 4, 8, 8, 8];
+        for (delay, cap) in delays.iter().zip(caps) {
+            let cap = Duration::from_secs(cap);
+            assert!(
+                *delay <= cap && *delay >= cap.mul_f64(0.75),
+                "{delay:?} vs {cap:?}"
+            );
+        }
+        backoff.reset();
+        assert!(backoff.next_delay() <= Duration::from_secs(1));
+    }
+
+    #[test]
+    fn refusal_code_5_is_not_authorized_with_the_platform_hint() {
+        assert_eq!(
+            refusal_words(ConnectReturnCode::NotAuthorized),
+            "not authorized"
+        );
+        assert_eq!(refusal_code(ConnectReturnCode::NotAuthorized), 5);
+        assert!(refusal_hint(ConnectReturnCode::NotAuthorized).contains("AppSecret"));
+    }
+
+    #[test]
+    fn options_debug_is_never_used_but_the_secret_stays_wrapped() {
+        let settings = SessionSettings {
+            host: "127.0.0.1".into(),
+            port: 1,
+            app_id: "a".into(),
+            app_secret: Secret::new("very-secret-value"),
+            client_id: "a/x".into(),
+            clean_session: true,
+            keep_alive: Duration::from_secs(30),
+        };
+        assert!(!format!("{settings:?}").contains("very-secret-value"));
+        assert_eq!(settings.options().max_packet_size(), MAX_INCOMING_PACKET);
+    }
+}

@@ -1,0 +1,502 @@
+//! listen end to end against the in-process emulator: output formats, counting, filters,
+//! safe mode, refusals, reconnects, signals and closed pipes.
+
+mod common;
+
+use std::io::{BufRead as _, BufReader};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::TestEnv;
+use sensoro_mqtt::crypto::{AppKey, SafeModeCodec};
+use sensoro_mqtt::emulator::{AppConfig, Emulator, EmulatorConfig, EmulatorHandle, QoS};
+
+const KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+
+struct Broker {
+    runtime: tokio::runtime::Runtime,
+    handle: Option<EmulatorHandle>,
+}
+
+impl Broker {
+    fn start(config: EmulatorConfig) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let config = EmulatorConfig {
+            bind: "127.0.0.1:0".parse().expect("addr"),
+            apps: if config.apps.is_empty() {
+                vec![AppConfig::new("foobar", "secret-1")]
+            } else {
+                config.apps
+            },
+            ..config
+        };
+        let handle = runtime
+            .block_on(Emulator::start(config))
+            .expect("emulator starts");
+        Broker {
+            runtime,
+            handle: Some(handle),
+        }
+    }
+
+    /// No simulated devices: only what the test publishes.
+    fn quiet() -> Self {
+        Broker::start(EmulatorConfig {
+            devices: 0,
+            ..EmulatorConfig::default()
+        })
+    }
+
+    fn devices(n: usize) -> Self {
+        Broker::start(EmulatorConfig {
+            devices: n,
+            interval: Duration::from_millis(100),
+            ..EmulatorConfig::default()
+        })
+    }
+
+    fn handle(&self) -> &EmulatorHandle {
+        self.handle.as_ref().expect("running")
+    }
+
+    fn port(&self) -> String {
+        self.handle().local_addr().port().to_string()
+    }
+
+    /// An environment with the right credentials for app foobar.
+    fn env(&self) -> TestEnv {
+        TestEnv::new()
+            .env("SENSORO_HOST", "127.0.0.1")
+            .env("SENSORO_PORT", &self.port())
+            .env("SENSORO_APP_ID", "foobar")
+            .env("SENSORO_APP_SECRET", "secret-1")
+    }
+
+    /// Publishes once a subscriber is there (bounded wait).
+    fn publish_when_subscribed(&self, payloads: &[&[u8]]) {
+        let handle = self.handle();
+        self.runtime.block_on(async {
+            tokio::time::timeout(Duration::from_secs(10), handle.wait_for_subscribers(1))
+                .await
+                .expect("listen subscribed within 10 s");
+        });
+        for payload in payloads {
+            handle.publish("foobar", payload.to_vec()).expect("publish");
+        }
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        if let Some(handle) = self.handle.take() {
+            self.runtime.block_on(handle.shutdown());
+        }
+    }
+}
+
+/// Spawns listen; the caller feeds the broker, then collects the output.
+fn spawn(env: &TestEnv, args: &[&str]) -> std::process::Child {
+    let mut full = vec!["listen"];
+    full.extend_from_slice(args);
+    env.command(&full)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn listen")
+}
+
+fn finish(child: std::process::Child) -> common::Run {
+    common::Run::from(child.wait_with_output().expect("wait"))
+}
+
+#[test]
+fn json_output_is_one_push_per_line_and_count_stops_with_exit_0() {
+    let broker = Broker::devices(4);
+    let run = broker.env().run(&[
+        "listen",
+        "--format",
+        "json",
+        "--count",
+        "3",
+        "--timeout",
+        "20s",
+    ]);
+    run.code(0)
+        .stderr_contains("subscribed to users/foobar/devices with QoS 1")
+        .stderr_contains("3 pushes from");
+    let lines = run.json_lines();
+    assert_eq!(lines.len(), 3);
+    for push in &lines {
+        assert_eq!(push["appId"], "foobar", "{push}");
+        assert!(push["sn"].is_string() && push["data"].is_object(), "{push}");
+    }
+}
+
+#[test]
+fn piped_output_defaults_to_json() {
+    let broker = Broker::devices(1);
+    let run = broker
+        .env()
+        .run(&["listen", "--count", "1", "--timeout", "20s"]);
+    run.code(0);
+    assert_eq!(run.json_lines().len(), 1);
+}
+
+#[test]
+fn the_granted_qos_is_reported_when_the_broker_lowers_it() {
+    let broker = Broker::start(EmulatorConfig {
+        devices: 1,
+        interval: Duration::from_millis(100),
+        max_qos: QoS::AtMostOnce,
+        ..EmulatorConfig::default()
+    });
+    broker
+        .env()
+        .run(&["listen", "--count", "1", "--timeout", "20s"])
+        .code(0)
+        .stderr_contains("with QoS 0 (asked for 1; the broker lowered it)");
+}
+
+#[test]
+fn a_wrong_secret_exits_4_at_once_with_the_code_in_words() {
+    let broker = Broker::devices(1);
+    let started = Instant::now();
+    broker
+        .env()
+        .env("SENSORO_APP_SECRET", "wrong")
+        .run(&["listen", "--timeout", "30s"])
+        .code(4)
+        .stdout_is("")
+        .stderr_contains("CONNACK 5 (not authorized)")
+        .stderr_contains("hint: ");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "refusal was retried: {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn an_invalid_client_id_exits_6_without_touching_the_network() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let port = listener.local_addr().expect("addr").port().to_string();
+    TestEnv::new()
+        .env("SENSORO_APP_SECRET", "s")
+        .run(&[
+            "listen",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--app-id",
+            "foobar",
+            "--client-id",
+            "foobar/a.b",
+            "--timeout",
+            "5s",
+        ])
+        .code(6)
+        .stderr_contains("character '.' at position 9")
+        .stderr_contains("try --client-id foobar/a-b");
+    assert!(
+        listener.accept().is_err(),
+        "listen connected although the clientId was invalid"
+    );
+}
+
+#[test]
+fn a_foreign_topic_is_refused_with_exit_4() {
+    let broker = Broker::devices(1);
+    broker
+        .env()
+        .run(&[
+            "listen",
+            "--topic",
+            "users/other/devices",
+            "--timeout",
+            "20s",
+        ])
+        .code(4)
+        .stderr_contains("refused the subscription to users/other/devices");
+}
+
+#[test]
+fn nothing_listening_is_a_network_failure_exit_3() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr").port().to_string()
+    };
+    TestEnv::new()
+        .env("SENSORO_APP_SECRET", "s")
+        .run(&[
+            "listen",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--app-id",
+            "foobar",
+            "--timeout",
+            "20s",
+        ])
+        .code(3)
+        .stderr_contains("cannot connect to 127.0.0.1");
+}
+
+#[test]
+fn timeout_before_count_exits_124_and_without_count_exits_0() {
+    let broker = Broker::quiet();
+    broker
+        .env()
+        .run(&["listen", "--count", "1", "--timeout", "500ms"])
+        .code(124)
+        .stderr_contains("timed out after 0 pushes");
+    broker
+        .env()
+        .run(&["listen", "--timeout", "500ms"])
+        .code(0)
+        .stdout_is("");
+}
+
+#[test]
+fn garbage_payloads_still_give_valid_json_lines_and_raw_is_exact() {
+    let broker = Broker::quiet();
+    let child = spawn(
+        &broker.env(),
+        &["--format", "json", "--count", "2", "--timeout", "20s"],
+    );
+    broker.publish_when_subscribed(&[b"not json \x01\xff", b"[1,2]"]);
+    let run = finish(child);
+    run.code(0);
+    let lines = run.json_lines();
+    assert!(
+        lines[0]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("not JSON")),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines[0]["raw"], "not json \u{1}\u{fffd}");
+    assert!(
+        lines[1]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("array")),
+        "{}",
+        lines[1]
+    );
+
+    let child = spawn(
+        &broker.env(),
+        &["--format", "raw", "--count", "1", "--timeout", "20s"],
+    );
+    broker.publish_when_subscribed(&[b"raw \xff bytes"]);
+    let output = child.wait_with_output().expect("wait");
+    assert_eq!(output.stdout, b"raw \xff bytes\n");
+}
+
+fn sealed_push(app_id: &str, data: &str) -> Vec<u8> {
+    let codec = SafeModeCodec::new(&AppKey::parse(KEY).expect("key"));
+    let cipher = codec.encrypt(data.as_bytes(), app_id).expect("encrypt");
+    format!(
+        r#"{{"appId":"{app_id}","sn":"S1","type":"text","encryptData":"{cipher}","msgId":"m"}}"#
+    )
+    .into_bytes()
+}
+
+#[test]
+fn safe_mode_pushes_are_decrypted_in_place_with_the_app_key() {
+    let broker = Broker::quiet();
+    let child = spawn(
+        &broker.env().env("SENSORO_APP_KEY", KEY),
+        &["--count", "1", "--timeout", "20s"],
+    );
+    broker.publish_when_subscribed(&[&sealed_push("foobar", r#"{"temperature":20.5}"#)]);
+    let run = finish(child);
+    run.code(0).stdout_is("{\"appId\":\"foobar\",\"sn\":\"S1\",\"type\":\"text\",\"data\":{\"temperature\":20.5},\"msgId\":\"m\"}\n");
+}
+
+#[test]
+fn without_an_app_key_encrypted_pushes_are_kept_with_one_warning() {
+    let broker = Broker::quiet();
+    let child = spawn(&broker.env(), &["--count", "2", "--timeout", "20s"]);
+    let push = sealed_push("foobar", "{}");
+    broker.publish_when_subscribed(&[&push, &push]);
+    let run = finish(child);
+    run.code(0);
+    assert!(run
+        .json_lines()
+        .iter()
+        .all(|l| l["encryptData"].is_string()));
+    assert_eq!(
+        run.stderr.matches("no AppKey is set").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_wrong_app_key_gives_a_decrypt_error_field() {
+    let broker = Broker::quiet();
+    let child = spawn(
+        &broker.env().env("SENSORO_APP_KEY", &"Q".repeat(43)),
+        &["--count", "1", "--timeout", "20s"],
+    );
+    broker.publish_when_subscribed(&[&sealed_push("foobar", "{}")]);
+    let run = finish(child);
+    run.code(0);
+    let line = &run.json_lines()[0];
+    assert!(
+        line["decryptError"]
+            .as_str()
+            .is_some_and(|e| e.contains("AppKey")),
+        "{line}"
+    );
+}
+
+#[test]
+fn filters_keep_only_matching_pushes_and_output_file_gets_them_too() {
+    let broker = Broker::quiet();
+    let env = broker.env();
+    let file = env.dir().join("pushes.ndjson");
+    let file_arg = file.to_str().expect("utf-8 path").to_owned();
+    let child = spawn(
+        &env,
+        &[
+            "--sn",
+            "B",
+            "--sn",
+            "C",
+            "--type",
+            "alarm",
+            "--count",
+            "1",
+            "--output",
+            &file_arg,
+            "--timeout",
+            "20s",
+        ],
+    );
+    broker.publish_when_subscribed(&[
+        br#"{"sn":"A","type":"alarm"}"#,
+        br#"{"sn":"B","type":"text"}"#,
+        b"garbage",
+        br#"{"sn":"C","type":"alarm","data":{"smoke":1}}"#,
+    ]);
+    let run = finish(child);
+    run.code(0)
+        .stdout_is("{\"sn\":\"C\",\"type\":\"alarm\",\"data\":{\"smoke\":1}}\n");
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("output file"),
+        run.stdout
+    );
+}
+
+#[test]
+fn envelope_lines_carry_receive_time_topic_and_flags() {
+    let broker = Broker::quiet();
+    let child = spawn(
+        &broker.env(),
+        &["--envelope", "--count", "1", "--timeout", "20s"],
+    );
+    broker.publish_when_subscribed(&[br#"{"sn":"A"}"#]);
+    let run = finish(child);
+    let line = &run.code(0).json_lines()[0];
+    assert_eq!(line["topic"], "users/foobar/devices");
+    assert_eq!(line["qos"], 1);
+    assert_eq!(line["push"]["sn"], "A");
+    let at = line["received_at"].as_str().expect("received_at");
+    assert!(chrono::DateTime::parse_from_rfc3339(at).is_ok(), "{at}");
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly_with_exit_0() {
+    let broker = Broker::devices(3);
+    let mut child = spawn(&broker.env(), &["--timeout", "30s"]);
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    for _ in 0..2 {
+        lines.next().expect("a line").expect("read");
+    }
+    drop(lines);
+    let run = finish(child);
+    run.code(0);
+    assert!(!run.stderr.contains("error"), "{}", run.stderr);
+}
+
+#[test]
+fn sigint_prints_the_summary_and_exits_0() {
+    let broker = Broker::devices(2);
+    let mut child = spawn(&broker.env(), &["--timeout", "30s"]);
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    lines.next().expect("a line").expect("read");
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    drop(rest);
+    let run = finish(child);
+    run.code(0)
+        .stderr_contains("pushes from")
+        .stderr_contains("reconnects");
+}
+
+#[test]
+fn reconnects_after_drops_and_loses_nothing_with_a_persistent_session() {
+    let broker = Broker::start(EmulatorConfig {
+        devices: 0,
+        drop_after: Some(3),
+        ..EmulatorConfig::default()
+    });
+    let mut child = spawn(
+        &broker.env(),
+        &[
+            "--client-id",
+            "foobar/keeper",
+            "--clean",
+            "false",
+            "--timeout",
+            "40s",
+        ],
+    );
+    broker.publish_when_subscribed(&[]);
+    for n in 0..8 {
+        broker
+            .handle()
+            .publish("foobar", format!(r#"{{"sn":"N","n":{n}}}"#).into_bytes())
+            .expect("publish");
+    }
+    // At least once: duplicates may come, every push must. Bounded by listen's --timeout.
+    let mut seen = std::collections::BTreeSet::new();
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    while seen.len() < 8 {
+        let Some(Ok(line)) = lines.next() else { break };
+        let push: serde_json::Value = serde_json::from_str(&line).expect("json line");
+        seen.insert(push["n"].as_i64().expect("n"));
+    }
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    drop(lines);
+    let run = finish(child);
+    assert_eq!(seen, (0..8).collect(), "stderr:\n{}", run.stderr);
+    run.code(0).stderr_contains("connection lost");
+    assert!(!run.stderr.contains(" 0 reconnects"), "{}", run.stderr);
+}
+
+#[test]
+fn demo_mode_needs_no_credentials() {
+    let run = TestEnv::new().run(&["listen", "--demo", "--count", "2", "--timeout", "20s"]);
+    run.code(0)
+        .stderr_contains("demo: built-in emulator on 127.0.0.1:");
+    assert_eq!(run.json_lines().len(), 2);
+}
