@@ -73,7 +73,7 @@ pub fn parse_payload(payload: &[u8], opener: &mut Opener<'_>) -> Payload {
             Payload::Push { push, safe_mode }
         }
         Ok(other) => Payload::NotJson {
-            error: format!("payload is JSON but not an object ({})", kind_of(&other)),
+            error: format!("payload is JSON but not an object ({})", json_kind(&other)),
         },
         Err(err) => Payload::NotJson {
             error: format!("payload is not JSON: {err}"),
@@ -81,7 +81,9 @@ pub fn parse_payload(payload: &[u8], opener: &mut Opener<'_>) -> Payload {
     }
 }
 
-fn kind_of(value: &Value) -> &'static str {
+/// What kind of JSON value this is, for messages: "null", "a boolean", "an array", ….
+#[must_use]
+pub fn json_kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

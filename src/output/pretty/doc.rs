@@ -78,14 +78,7 @@ fn not_object<'a>(
     safe_mode: &SafeModeView<'_>,
     received: DateTime<FixedOffset>,
 ) -> Doc<'a> {
-    let kind = match push {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    };
+    let kind = crate::push::json_kind(push);
     let mut note = Line::new();
     note.text(&format!("⚠ push is {kind}, not an object"), theme::WARN);
     let mut body = Line::new();
