@@ -29,6 +29,7 @@
 mod broker;
 mod config;
 mod connection;
+mod handshake;
 mod log;
 mod protocol;
 mod replay;

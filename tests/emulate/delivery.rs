@@ -410,6 +410,28 @@ async fn in_flight_window_holds_back_unacked_pushes() {
 }
 
 #[tokio::test]
+async fn unsubscribed_client_gets_no_more_pushes() {
+    let mut fixture = Fixture::start(config()).await;
+    let mut raw = Raw::connected(fixture.addr, &Login::new("foobar/unsub")).await;
+    raw.subscribe(&[(&topic(APP), QoS::AtLeastOnce)]).await;
+    let mut unsubscribe = rumqttc::mqttbytes::v4::Unsubscribe::new(topic(APP));
+    unsubscribe.pkid = 9;
+    raw.send(&Packet::Unsubscribe(unsubscribe)).await;
+    match raw.recv().await {
+        Packet::UnsubAck(ack) => assert_eq!(ack.pkid, 9),
+        other => panic!("expected UNSUBACK, got {other:?}"),
+    }
+    fixture
+        .expect_event("unsubscribe", |e| {
+            matches!(e, LogEvent::Unsubscribed { .. })
+        })
+        .await;
+    fixture.publish(APP, "after unsubscribe").await;
+    raw.expect_nothing_pending().await;
+    assert_eq!(fixture.emulator.stats().subscribed, 0);
+}
+
+#[tokio::test]
 async fn shutdown_closes_clients_and_ends() {
     let fixture = Fixture::start(config()).await;
     let mut raw = Raw::connected(fixture.addr, &Login::new("foobar/bye")).await;
