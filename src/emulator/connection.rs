@@ -99,7 +99,7 @@ impl<'a> Connection<'a> {
                         return CloseReason::TakenOver;
                     }
                 }
-                read = reader.read_buf(&mut inbuf), if self.closing.is_none() => match read {
+                read = reader.read_buf(&mut inbuf), if self.may_read() => match read {
                     Ok(0) | Err(_) => return CloseReason::ConnectionLost,
                     Ok(_) => {
                         last_in = Instant::now();
@@ -120,6 +120,12 @@ impl<'a> Connection<'a> {
                 }
             }
         }
+    }
+
+    /// Reading stops while closing, and while replies pile up unread: a client that sends
+    /// without reading cannot grow the output buffer without bound.
+    fn may_read(&self) -> bool {
+        self.closing.is_none() && self.out.len() < 2 * HIGH_WATER
     }
 
     /// Handles every complete packet in `inbuf`.
