@@ -4,7 +4,7 @@
 //! A single task owns the socket and never blocks on one direction: reading, writing, the
 //! keep-alive and write-stall deadlines, the session's wake-up and the emulator's shutdown are
 //! all raced in one `select!`. Writes are buffered up to a high-water mark; beyond it pushes
-//! wait in the (bounded) session queue. It never decides who may connect (see
+//! stay in the app's (bounded) feed. It never decides who may connect (see
 //! [`super::handshake`]).
 
 use std::sync::atomic::Ordering;
@@ -27,14 +27,15 @@ use super::protocol::{next_packet, write_packet, FrameError};
 use super::server::stopped;
 use super::session::{lock, Link, Session};
 
-/// Output buffered beyond this waits in the session queue instead.
-const HIGH_WATER: usize = 64 * 1024;
+/// Output buffered beyond this stays in the feed until the client has read some.
+const HIGH_WATER: usize = 16 * 1024;
 /// Queue overflows are reported at most this often per connection.
 const OVERFLOW_REPORT_EVERY: Duration = Duration::from_secs(1);
 
 /// The state of one accepted connection.
 pub(crate) struct Connection<'a> {
     broker: &'a Broker,
+    app: usize,
     topic: &'a str,
     session: Arc<Mutex<Session>>,
     link: Arc<Link>,
@@ -54,6 +55,7 @@ impl<'a> Connection<'a> {
     ) -> Self {
         Connection {
             broker,
+            app,
             topic: &broker.apps[app].topic,
             session: attached.session.clone(),
             link: attached.link.clone(),
@@ -213,7 +215,7 @@ impl<'a> Connection<'a> {
         }
         if granted.is_some() {
             self.broker
-                .set_subscription(&self.session, self.link.id, granted);
+                .set_subscription(self.app, &self.session, self.link.id, granted);
         }
         self.send(&Packet::SubAck(SubAck::new(subscribe.pkid, codes)));
     }
@@ -222,7 +224,7 @@ impl<'a> Connection<'a> {
         for topic in &unsubscribe.topics {
             if topic == self.topic {
                 self.broker
-                    .set_subscription(&self.session, self.link.id, None);
+                    .set_subscription(self.app, &self.session, self.link.id, None);
             }
             self.broker.logger.emit(|| LogEvent::Unsubscribed {
                 client_id: self.client_id.clone(),
@@ -242,9 +244,17 @@ impl<'a> Connection<'a> {
         if !session.is_owned_by(self.link.id) {
             return;
         }
+        let feed = self.broker.feed(self.app);
+        let lost = session.catch_up(feed.first());
+        if lost > 0 {
+            self.broker
+                .counters
+                .dropped
+                .fetch_add(lost, Ordering::Relaxed);
+        }
         self.report_overflow(&mut session);
         while self.out.len() < HIGH_WATER {
-            let Some(publish) = session.next_publish(self.topic, max_inflight) else {
+            let Some(publish) = session.next_publish(self.topic, max_inflight, &feed) else {
                 break;
             };
             if write_packet(&mut self.out, &Packet::Publish(publish)).is_err() {

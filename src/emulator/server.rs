@@ -147,7 +147,7 @@ pub struct EmulatorStats {
     pub published: u64,
     /// PUBLISH packets written to clients (redeliveries included).
     pub delivered: u64,
-    /// Pushes dropped from full session queues.
+    /// Pushes lost by sessions that fell more than `queue_limit` behind.
     pub dropped: u64,
 }
 
