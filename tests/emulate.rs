@@ -1,11 +1,13 @@
 //! The emulator, end to end over loopback TCP: protocol cases with a raw client, deliveries
 //! with rumqttc and a raw client, and interoperability with Eclipse Mosquitto's clients.
 
-#[path = "emulate/delivery.rs"]
-mod delivery;
 #[path = "emulate/handshake.rs"]
 mod handshake;
 #[path = "emulate/harness.rs"]
 mod harness;
 #[path = "emulate/mosquitto.rs"]
 mod mosquitto;
+#[path = "emulate/pushes.rs"]
+mod pushes;
+#[path = "emulate/sessions.rs"]
+mod sessions;

@@ -1,14 +1,14 @@
 //! The shared heart of the emulator: the apps and their credentials, the session table, and
 //! fan-out of a push to every session of its app.
 //!
-//! Connection tasks and push sources meet here. All state sits behind one table lock taken
-//! before any session lock (never the other way round), and no lock is held across an await.
+//! Connection tasks and push sources meet here. Lock order: the table, then a session, then
+//! a feed (never the other way round); no lock is held across an await.
 //! It never touches a socket: connections are woken through their [`Link`] and do their own
 //! I/O.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use bytes::Bytes;
 use rumqttc::mqttbytes::v4::Login;
@@ -16,8 +16,9 @@ use rumqttc::mqttbytes::QoS;
 use tokio::sync::watch;
 
 use super::config::{topic_for, AppConfig, EmulatorConfig, PushSealer};
+use super::feed::Feed;
 use super::log::{LogEvent, Logger, RefuseReason};
-use super::session::{lock, Link, Offer, Session};
+use super::session::{lock, Delivery, Link, Session};
 use crate::client_id;
 
 /// An app as the broker needs it.
@@ -54,6 +55,8 @@ pub(crate) struct Broker {
     pub(crate) counters: Counters,
     /// One map per app (same index as `apps`), clientId → session.
     table: Mutex<SessionTable>,
+    /// One feed of recent pushes per app (same index as `apps`).
+    feeds: Vec<RwLock<Feed>>,
     /// How many sessions hold a subscription; push sources wait on it.
     subscribed: watch::Sender<usize>,
     next_link: AtomicU64,
@@ -64,6 +67,10 @@ impl Broker {
         let apps: Vec<App> = config.apps.iter().map(App::from_config).collect();
         Broker {
             table: Mutex::new(apps.iter().map(|_| HashMap::new()).collect()),
+            feeds: apps
+                .iter()
+                .map(|_| RwLock::new(Feed::new(config.queue_limit)))
+                .collect(),
             apps,
             logger: Logger::new(config.log.clone()),
             config,
@@ -76,6 +83,13 @@ impl Broker {
     fn table(&self) -> MutexGuard<'_, SessionTable> {
         self.table
             .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Reads app `app`'s feed. A poisoned lock still yields the data.
+    pub(crate) fn feed(&self, app: usize) -> RwLockReadGuard<'_, Feed> {
+        self.feeds[app]
+            .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
@@ -116,12 +130,13 @@ impl Broker {
     ) -> Result<Attached, RefuseReason> {
         let link = Arc::new(Link::new(self.next_link.fetch_add(1, Ordering::Relaxed)));
         let mut table = self.table();
+        let feed_next = self.feed(app).next();
         let existing = table[app].get(client_id).cloned();
         let (session, session_present) = match existing {
             Some(session) if !clean => {
                 let mut guard = lock(&session);
                 guard.persistent = true;
-                guard.attach(link.clone());
+                guard.attach(link.clone(), feed_next);
                 drop(guard);
                 (session, true)
             }
@@ -135,7 +150,7 @@ impl Broker {
                     self.make_room(&mut table)?;
                 }
                 let mut fresh = Session::new(client_id.to_owned(), !clean);
-                fresh.attach(link.clone());
+                fresh.attach(link.clone(), feed_next);
                 let session = Arc::new(Mutex::new(fresh));
                 table[app].insert(client_id.to_owned(), session.clone());
                 (session, false)
@@ -187,9 +202,10 @@ impl Broker {
         self.refresh_subscribed(&table);
     }
 
-    /// Records a (un)subscription made by the connection `link_id`.
+    /// Records a (un)subscription to app `app`'s topic made by the connection `link_id`.
     pub(crate) fn set_subscription(
         &self,
+        app: usize,
         session: &Arc<Mutex<Session>>,
         link_id: u64,
         qos: Option<QoS>,
@@ -197,7 +213,7 @@ impl Broker {
         let table = self.table();
         let mut guard = lock(session);
         if guard.is_owned_by(link_id) {
-            guard.set_subscription(qos);
+            guard.set_subscription(qos, self.feed(app).next());
         }
         drop(guard);
         self.refresh_subscribed(&table);
@@ -226,19 +242,25 @@ impl Broker {
         self.table().iter().map(HashMap::len).sum()
     }
 
-    /// Queues `payload` for every subscribed session of app `app` and wakes their connections.
-    /// Returns how many sessions took it.
+    /// Appends `payload` to app `app`'s feed and wakes the connections of its subscribed
+    /// sessions. Returns how many sessions it is due to.
     pub(crate) fn publish(&self, app: usize, payload: &Bytes) -> usize {
-        self.counters.published.fetch_add(1, Ordering::Relaxed);
-        let limit = self.config.queue_limit;
-        let table = self.table();
-        let Some(sessions) = table.get(app) else {
+        let Some(feed) = self.feeds.get(app) else {
             return 0;
         };
+        self.counters.published.fetch_add(1, Ordering::Relaxed);
+        let (first, next) = {
+            let mut feed = feed
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            feed.push(payload.clone());
+            (feed.first(), feed.next())
+        };
+        let table = self.table();
         let mut taken = 0;
-        for session in sessions.values() {
+        for session in table[app].values() {
             let mut guard = lock(session);
-            if let Offer::Queued { dropped } = guard.offer(payload, limit) {
+            if let Delivery::Due { dropped } = guard.on_publish(first, next) {
                 taken += 1;
                 if dropped > 0 {
                     self.counters.dropped.fetch_add(dropped, Ordering::Relaxed);

@@ -159,7 +159,8 @@ pub struct EmulatorConfig {
     pub max_connections: usize,
     /// Most sessions kept (online and offline); the oldest offline one is evicted past it.
     pub max_sessions: usize,
-    /// Most pushes waiting per session; past it the oldest is dropped and counted.
+    /// Most recent pushes kept per app for sessions that are behind (offline persistent
+    /// sessions, slow readers); a session further behind loses the oldest, counted.
     pub queue_limit: usize,
     /// Most unacknowledged QoS 1 pushes per session.
     pub max_inflight: u16,

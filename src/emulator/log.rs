@@ -203,7 +203,7 @@ pub enum LogEvent {
         /// Why.
         reason: CloseReason,
     },
-    /// Pushes were dropped because a session's queue was full (oldest first).
+    /// A session fell more than `queue_limit` pushes behind and lost the oldest ones.
     QueueOverflow {
         /// The clientId.
         client_id: String,
@@ -303,7 +303,7 @@ impl fmt::Display for LogEvent {
             }
             LogEvent::QueueOverflow { client_id, dropped } => write!(
                 f,
-                "queue full for '{client_id}': dropped {dropped} oldest push(es)"
+                "'{client_id}' fell behind: dropped {dropped} oldest push(es)"
             ),
             LogEvent::SessionEvicted { client_id } => {
                 write!(

@@ -8,7 +8,7 @@
 //!
 //! It is a library: it never prints and knows nothing about the CLI. What happens is told
 //! through [`LogEvent`]s to a caller-supplied sink. Everything is bounded (connections,
-//! sessions, queues, packet size, the wait for CONNECT) and every task ends at
+//! sessions, pushes kept per app, packet size, the wait for CONNECT) and every task ends at
 //! [`EmulatorHandle::shutdown`]. It never panics on network input.
 //!
 //! ```no_run
@@ -29,6 +29,8 @@
 mod broker;
 mod config;
 mod connection;
+mod feed;
+mod handshake;
 mod log;
 mod protocol;
 mod replay;

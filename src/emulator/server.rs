@@ -17,7 +17,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use super::broker::Broker;
 use super::config::EmulatorConfig;
-use super::connection::serve;
+use super::handshake::serve;
 use super::log::LogEvent;
 use super::{replay, source};
 use crate::error::{Error, ExitKind, Result};
@@ -36,14 +36,17 @@ impl Emulator {
     ///
     /// Errors: a configuration problem (kind `Config` or `Usage`) or a bind failure (kind
     /// `Network`). Must be called inside a tokio runtime.
-    pub async fn start(config: EmulatorConfig) -> Result<EmulatorHandle> {
+    pub async fn start(mut config: EmulatorConfig) -> Result<EmulatorHandle> {
         config.validate()?;
         let bind = config.bind;
+        // The replay input is only needed until its lines are prepared.
+        let input = config.replay.take();
         let broker = Arc::new(Broker::new(config));
-        let lines = match &broker.config.replay {
+        let lines = match &input {
             Some(input) => Some(replay::load(input, &broker)?),
             None => None,
         };
+        drop(input);
         let listener = TcpListener::bind(bind).await.map_err(|err| {
             Error::new(ExitKind::Network, format!("cannot listen on {bind}: {err}"))
         })?;
@@ -144,7 +147,7 @@ pub struct EmulatorStats {
     pub published: u64,
     /// PUBLISH packets written to clients (redeliveries included).
     pub delivered: u64,
-    /// Pushes dropped from full session queues.
+    /// Pushes lost by sessions that fell more than `queue_limit` behind.
     pub dropped: u64,
 }
 

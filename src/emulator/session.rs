@@ -1,10 +1,11 @@
-//! One client's MQTT session: its subscription, the pushes waiting for it, the QoS 1 pushes in
-//! flight, and which connection (if any) currently owns it.
+//! One client's MQTT session: its subscription, its place in the app's feed of pushes, the
+//! QoS 1 pushes in flight, and which connection (if any) currently owns it.
 //!
 //! A session outlives its connection when the client asked for a persistent one (clean
-//! session = 0): pushes queue while it is away and in-flight pushes go out again with DUP when
-//! it returns. Everything is bounded: the queue drops its oldest entry (and counts it), the
-//! in-flight window stops taking new pushes. Nothing here does I/O or awaits.
+//! session = 0): it keeps its place in the app's [`Feed`] while it is away, and in-flight
+//! pushes go out again with DUP when it returns. Everything is bounded: a session holds no
+//! pushes of its own beyond its in-flight window; falling more than the feed's window behind
+//! loses the oldest pushes, counted. Nothing here does I/O or awaits.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,6 +16,8 @@ use bytes::Bytes;
 use rumqttc::mqttbytes::v4::Publish;
 use rumqttc::mqttbytes::QoS;
 use tokio::sync::Notify;
+
+use super::feed::Feed;
 
 /// The wake-up line between the broker and the connection task that owns a session.
 #[derive(Debug, Default)]
@@ -46,22 +49,14 @@ impl Link {
     }
 }
 
-/// A push waiting to be sent; `pkid` is set when it was sent before and goes out again.
-#[derive(Debug, Clone)]
-struct Pending {
-    payload: Bytes,
-    qos: QoS,
-    pkid: Option<u16>,
-}
-
-/// What [`Session::offer`] did with a push.
+/// What [`Session::on_publish`] did with a new push.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Offer {
-    /// Not subscribed, or offline with QoS 0: nothing to do.
+pub(crate) enum Delivery {
+    /// Not subscribed, or offline at QoS 0: the push is not for this session.
     Ignored,
-    /// Queued; the owner (if online) should be woken. `dropped` older pushes made room.
-    Queued {
-        /// How many queued pushes were dropped to make room.
+    /// The push is due; `dropped` older pushes were lost because the session fell behind.
+    Due {
+        /// Pushes this session will never get.
         dropped: u64,
     },
 }
@@ -73,8 +68,11 @@ pub(crate) struct Session {
     pub(crate) client_id: String,
     pub(crate) persistent: bool,
     subscription: Option<QoS>,
-    queue: VecDeque<Pending>,
+    /// Number (in the app's [`Feed`]) of the next push this session needs.
+    cursor: u64,
     inflight: VecDeque<(u16, Bytes)>,
+    /// QoS 1 pushes a previous connection left unacknowledged: sent again, with DUP, first.
+    retry: VecDeque<(u16, Bytes)>,
     next_pkid: u16,
     dropped_unreported: u64,
     owner: Option<Arc<Link>>,
@@ -94,8 +92,9 @@ impl Session {
             client_id,
             persistent,
             subscription: None,
-            queue: VecDeque::new(),
+            cursor: 0,
             inflight: VecDeque::new(),
+            retry: VecDeque::new(),
             next_pkid: 0,
             dropped_unreported: 0,
             owner: None,
@@ -107,11 +106,13 @@ impl Session {
         self.subscription
     }
 
-    pub(crate) fn set_subscription(&mut self, qos: Option<QoS>) {
-        self.subscription = qos;
-        if qos.is_none() {
-            self.queue.clear();
+    /// Subscribes at `qos` (or unsubscribes with `None`). A new subscription starts with the
+    /// feed's next push, `feed_next`: nothing published before it is delivered.
+    pub(crate) fn set_subscription(&mut self, qos: Option<QoS>, feed_next: u64) {
+        if self.subscription.is_none() {
+            self.cursor = feed_next;
         }
+        self.subscription = qos;
     }
 
     pub(crate) fn owner(&self) -> Option<&Arc<Link>> {
@@ -123,84 +124,97 @@ impl Session {
     }
 
     /// Gives the session to a new connection: the previous owner is kicked, and pushes that
-    /// were in flight go first in the queue, to be sent again with DUP.
-    pub(crate) fn attach(&mut self, link: Arc<Link>) {
+    /// were in flight will be sent again, with DUP, before anything new. A QoS 0 subscriber
+    /// gets nothing of what was published while it was away (`feed_next` is where it resumes).
+    pub(crate) fn attach(&mut self, link: Arc<Link>, feed_next: u64) {
         if let Some(previous) = self.owner.replace(link) {
             previous.kick();
         }
         self.offline_since = None;
-        for (pkid, payload) in self.inflight.drain(..).rev() {
-            self.queue.push_front(Pending {
-                payload,
-                qos: QoS::AtLeastOnce,
-                pkid: Some(pkid),
-            });
+        // Retries not yet resent are older than nothing in `inflight`: new pushes only go out
+        // once `retry` is empty, so `inflight` then `retry` is the original order.
+        let mut retry: VecDeque<_> = self.inflight.drain(..).collect();
+        retry.append(&mut self.retry);
+        self.retry = retry;
+        if self.subscription == Some(QoS::AtMostOnce) {
+            self.cursor = feed_next;
         }
     }
 
-    /// The connection `link_id` is gone. QoS 0 pushes it had not sent are forgotten (they are
-    /// never kept for an offline client); QoS 1 ones stay for its return.
+    /// The connection `link_id` is gone; the session waits for the next one.
     pub(crate) fn detach(&mut self, link_id: u64) {
-        if !self.is_owned_by(link_id) {
-            return;
+        if self.is_owned_by(link_id) {
+            self.owner = None;
+            self.offline_since = Some(Instant::now());
         }
-        self.owner = None;
-        self.offline_since = Some(Instant::now());
-        self.queue.retain(|p| p.qos != QoS::AtMostOnce);
     }
 
-    /// Offers a push published at QoS 1 to this session; `limit` bounds the queue.
-    pub(crate) fn offer(&mut self, payload: &Bytes, limit: usize) -> Offer {
+    /// A push was appended to the app's feed, which now keeps numbers `first..next`.
+    pub(crate) fn on_publish(&mut self, first: u64, next: u64) -> Delivery {
         let Some(qos) = self.subscription else {
-            return Offer::Ignored;
+            return Delivery::Ignored;
         };
         if self.owner.is_none() && qos == QoS::AtMostOnce {
-            return Offer::Ignored;
+            self.cursor = next;
+            return Delivery::Ignored;
         }
-        let mut dropped = 0;
-        while self.queue.len() >= limit.max(1) {
-            self.queue.pop_front();
-            dropped += 1;
+        Delivery::Due {
+            dropped: self.catch_up(first),
         }
-        self.dropped_unreported += dropped;
-        self.queue.push_back(Pending {
-            payload: payload.clone(),
-            qos,
-            pkid: None,
-        });
-        Offer::Queued { dropped }
     }
 
-    /// Pushes dropped since the last call.
+    /// Skips what the feed no longer keeps (the session fell behind); returns how many pushes
+    /// were lost, also kept for [`Session::take_dropped`].
+    pub(crate) fn catch_up(&mut self, feed_first: u64) -> u64 {
+        let lost = feed_first.saturating_sub(self.cursor);
+        self.cursor = self.cursor.max(feed_first);
+        self.dropped_unreported += lost;
+        lost
+    }
+
+    /// Pushes lost since the last call.
     pub(crate) fn take_dropped(&mut self) -> u64 {
         std::mem::take(&mut self.dropped_unreported)
     }
 
-    /// The next PUBLISH to send on `topic`, if the queue has one and the in-flight window
-    /// (`max_inflight`) has room for it.
-    pub(crate) fn next_publish(&mut self, topic: &str, max_inflight: usize) -> Option<Publish> {
-        let front = self.queue.front()?;
-        if front.qos == QoS::AtLeastOnce && self.inflight.len() >= max_inflight {
+    /// The next PUBLISH to send on `topic`: a retry first, then the next push of `feed` if the
+    /// in-flight window (`max_inflight`) has room. Call [`Session::catch_up`] first.
+    pub(crate) fn next_publish(
+        &mut self,
+        topic: &str,
+        max_inflight: usize,
+        feed: &Feed,
+    ) -> Option<Publish> {
+        if let Some((pkid, payload)) = self.retry.pop_front() {
+            self.inflight.push_back((pkid, payload.clone()));
+            let mut publish = Publish::from_bytes(topic, QoS::AtLeastOnce, payload);
+            publish.pkid = pkid;
+            publish.dup = true;
+            return Some(publish);
+        }
+        let qos = self.subscription?;
+        if qos == QoS::AtLeastOnce && self.inflight.len() >= max_inflight {
             return None;
         }
-        let pending = self.queue.pop_front()?;
-        let mut publish = Publish::from_bytes(topic, pending.qos, pending.payload);
-        if pending.qos == QoS::AtLeastOnce {
-            publish.dup = pending.pkid.is_some();
-            let pkid = pending.pkid.unwrap_or_else(|| self.fresh_pkid());
-            publish.pkid = pkid;
-            self.inflight.push_back((pkid, publish.payload.clone()));
+        let payload = feed.get(self.cursor)?.clone();
+        self.cursor += 1;
+        let mut publish = Publish::from_bytes(topic, qos, payload);
+        if qos == QoS::AtLeastOnce {
+            publish.pkid = self.fresh_pkid();
+            self.inflight
+                .push_back((publish.pkid, publish.payload.clone()));
         }
         Some(publish)
     }
 
     /// A packet id that is neither 0 nor in flight. The window is far below 65535, so the
-    /// search ends within `inflight.len() + 1` steps.
+    /// search ends within `inflight.len() + retry.len() + 1` steps.
     fn fresh_pkid(&mut self) -> u16 {
         loop {
             self.next_pkid = self.next_pkid.wrapping_add(1).max(1);
             let candidate = self.next_pkid;
-            if !self.inflight.iter().any(|(pkid, _)| *pkid == candidate) {
+            let taken = |list: &VecDeque<(u16, Bytes)>| list.iter().any(|(id, _)| *id == candidate);
+            if !taken(&self.inflight) && !taken(&self.retry) {
                 return candidate;
             }
         }
@@ -216,11 +230,6 @@ impl Session {
             None => false,
         }
     }
-
-    #[cfg(test)]
-    pub(crate) fn waiting(&self) -> usize {
-        self.queue.len()
-    }
 }
 
 #[cfg(test)]
@@ -229,82 +238,106 @@ mod tests {
 
     const TOPIC: &str = "users/app/devices";
 
-    fn subscribed(qos: QoS) -> Session {
+    /// A session subscribed at `qos`, owned by link 1, and an empty feed of `capacity`.
+    fn subscribed(qos: QoS, capacity: usize) -> (Session, Feed) {
+        let feed = Feed::new(capacity);
         let mut session = Session::new("app/1".to_owned(), true);
-        session.set_subscription(Some(qos));
-        session.attach(Arc::new(Link::new(1)));
-        session
+        session.attach(Arc::new(Link::new(1)), feed.next());
+        session.set_subscription(Some(qos), feed.next());
+        (session, feed)
     }
 
-    fn push(n: u8) -> Bytes {
-        Bytes::from(vec![n])
+    fn publish(session: &mut Session, feed: &mut Feed, n: u8) -> Delivery {
+        feed.push(Bytes::from(vec![n]));
+        session.on_publish(feed.first(), feed.next())
+    }
+
+    fn next(session: &mut Session, feed: &Feed, window: usize) -> Option<Publish> {
+        session.catch_up(feed.first());
+        session.next_publish(TOPIC, window, feed)
     }
 
     #[test]
     fn unsubscribed_session_ignores_pushes() {
+        let mut feed = Feed::new(10);
         let mut session = Session::new("app/1".to_owned(), false);
-        assert_eq!(session.offer(&push(1), 10), Offer::Ignored);
+        assert_eq!(publish(&mut session, &mut feed, 1), Delivery::Ignored);
+        assert!(next(&mut session, &feed, 10).is_none());
     }
 
     #[test]
-    fn full_queue_drops_the_oldest_and_counts() {
-        let mut session = subscribed(QoS::AtMostOnce);
-        for n in 0..5 {
-            session.offer(&push(n), 3);
-        }
+    fn a_new_subscription_starts_after_what_was_published() {
+        let (mut session, mut feed) = subscribed(QoS::AtMostOnce, 10);
+        session.set_subscription(None, feed.next());
+        publish(&mut session, &mut feed, 1);
+        session.set_subscription(Some(QoS::AtMostOnce), feed.next());
+        assert!(next(&mut session, &feed, 10).is_none());
+    }
+
+    #[test]
+    fn falling_behind_the_feed_drops_the_oldest_and_counts() {
+        let (mut session, mut feed) = subscribed(QoS::AtMostOnce, 3);
+        let dropped: Vec<Delivery> = (0..5)
+            .map(|n| publish(&mut session, &mut feed, n))
+            .collect();
+        assert_eq!(dropped[4], Delivery::Due { dropped: 1 });
         assert_eq!(session.take_dropped(), 2);
         assert_eq!(session.take_dropped(), 0);
-        let first = session.next_publish(TOPIC, 10).expect("queued");
-        assert_eq!(first.payload, push(2));
+        let first = next(&mut session, &feed, 10).expect("due");
+        assert_eq!(first.payload[0], 2);
     }
 
     #[test]
     fn window_limits_qos1_in_flight() {
-        let mut session = subscribed(QoS::AtLeastOnce);
+        let (mut session, mut feed) = subscribed(QoS::AtLeastOnce, 10);
         for n in 0..3 {
-            session.offer(&push(n), 10);
+            publish(&mut session, &mut feed, n);
         }
-        let a = session.next_publish(TOPIC, 2).expect("first");
-        let _b = session.next_publish(TOPIC, 2).expect("second");
-        assert!(session.next_publish(TOPIC, 2).is_none(), "window full");
+        let a = next(&mut session, &feed, 2).expect("first");
+        let _b = next(&mut session, &feed, 2).expect("second");
+        assert!(next(&mut session, &feed, 2).is_none(), "window full");
         assert!(session.ack(a.pkid));
         assert!(!session.ack(a.pkid), "acked twice");
-        assert!(session.next_publish(TOPIC, 2).is_some());
+        assert!(next(&mut session, &feed, 2).is_some());
     }
 
     #[test]
     fn reattach_resends_in_flight_with_dup_and_same_ids_first() {
-        let mut session = subscribed(QoS::AtLeastOnce);
-        session.offer(&push(1), 10);
-        let sent = session.next_publish(TOPIC, 10).expect("sent");
+        let (mut session, mut feed) = subscribed(QoS::AtLeastOnce, 10);
+        publish(&mut session, &mut feed, 1);
+        let sent = next(&mut session, &feed, 10).expect("sent");
         assert!(!sent.dup);
         session.detach(1);
-        session.offer(&push(2), 10);
-        let new_link = Arc::new(Link::new(2));
-        session.attach(new_link);
-        let again = session.next_publish(TOPIC, 10).expect("resent");
+        publish(&mut session, &mut feed, 2);
+        session.attach(Arc::new(Link::new(2)), feed.next());
+        let again = next(&mut session, &feed, 10).expect("resent");
         assert!(again.dup);
-        assert_eq!((again.pkid, again.payload.clone()), (sent.pkid, push(1)));
-        let next = session.next_publish(TOPIC, 10).expect("queued while away");
-        assert!(!next.dup);
-        assert_ne!(next.pkid, sent.pkid);
+        assert_eq!(
+            (again.pkid, again.payload.clone()),
+            (sent.pkid, sent.payload)
+        );
+        let later = next(&mut session, &feed, 10).expect("published while away");
+        assert!(!later.dup);
+        assert_eq!(later.payload[0], 2);
+        assert_ne!(later.pkid, sent.pkid);
     }
 
     #[test]
-    fn offline_qos0_is_not_kept() {
-        let mut session = subscribed(QoS::AtMostOnce);
-        session.offer(&push(1), 10);
+    fn offline_qos0_gets_nothing_of_what_it_missed() {
+        let (mut session, mut feed) = subscribed(QoS::AtMostOnce, 10);
+        publish(&mut session, &mut feed, 1);
         session.detach(1);
-        assert_eq!(session.waiting(), 0);
-        assert_eq!(session.offer(&push(2), 10), Offer::Ignored);
+        assert_eq!(publish(&mut session, &mut feed, 2), Delivery::Ignored);
+        session.attach(Arc::new(Link::new(2)), feed.next());
+        assert!(next(&mut session, &feed, 10).is_none());
     }
 
     #[test]
     fn attach_kicks_the_previous_owner_and_stale_detach_is_ignored() {
         let mut session = Session::new("app/1".to_owned(), true);
         let old = Arc::new(Link::new(1));
-        session.attach(old.clone());
-        session.attach(Arc::new(Link::new(2)));
+        session.attach(old.clone(), 0);
+        session.attach(Arc::new(Link::new(2)), 0);
         assert!(old.is_kicked());
         session.detach(1);
         assert!(session.is_owned_by(2));
@@ -312,13 +345,13 @@ mod tests {
 
     #[test]
     fn packet_ids_skip_zero_and_ids_in_flight() {
-        let mut session = subscribed(QoS::AtLeastOnce);
+        let (mut session, mut feed) = subscribed(QoS::AtLeastOnce, 10);
         session.next_pkid = u16::MAX - 1;
         for n in 0..3 {
-            session.offer(&push(n), 10);
+            publish(&mut session, &mut feed, n);
         }
         let ids: Vec<u16> = (0..3)
-            .filter_map(|_| session.next_publish(TOPIC, 10).map(|p| p.pkid))
+            .filter_map(|_| next(&mut session, &feed, 10).map(|p| p.pkid))
             .collect();
         assert_eq!(ids, vec![u16::MAX, 1, 2]);
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{BufMut, BytesMut};
-use rumqttc::mqttbytes::v4::{Connect, Packet, Subscribe};
+use rumqttc::mqttbytes::v4::{Connect, Packet, PubAck, Publish, Subscribe};
 use rumqttc::mqttbytes::QoS;
 use sensoro_mqtt::emulator::{AppConfig, Emulator, EmulatorConfig, EmulatorHandle, LogEvent};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -302,4 +302,21 @@ pub async fn rumqttc_receive(eventloop: &mut rumqttc::EventLoop, count: usize) -
     })
     .await
     .unwrap_or_else(|_| panic!("fewer than {count} pushes arrived in time"))
+}
+
+/// Receives `count` PUBLISHes on a raw client, acking QoS 1 ones.
+pub async fn receive(raw: &mut Raw, count: usize) -> Vec<Publish> {
+    let mut got = Vec::new();
+    while got.len() < count {
+        match raw.recv().await {
+            Packet::Publish(publish) => {
+                if publish.qos == QoS::AtLeastOnce {
+                    raw.send(&Packet::PubAck(PubAck::new(publish.pkid))).await;
+                }
+                got.push(publish);
+            }
+            other => panic!("expected PUBLISH, got {other:?}"),
+        }
+    }
+    got
 }
