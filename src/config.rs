@@ -283,13 +283,18 @@ impl Resolver {
 
     /// The AppID (MQTT username); required.
     pub fn app_id(&self) -> Result<Sourced<String>> {
-        let found = self.pick(
+        self.app_id_if_given()?
+            .ok_or_else(|| self.missing("AppID", "--app-id", Some(ENV_APP_ID), "app_id"))
+    }
+
+    /// The AppID when one is given anywhere; `None` is not an error (a broken store is).
+    pub fn app_id_if_given(&self) -> Result<Option<Sourced<String>>> {
+        self.pick(
             self.flags.app_id.clone(),
             ENV_APP_ID,
             |v| Ok(v.to_owned()),
             |p| p.app_id.clone(),
-        )?;
-        found.ok_or_else(|| self.missing("AppID", "--app-id", Some(ENV_APP_ID), "app_id"))
+        )
     }
 
     /// The AppSecret (MQTT password); required.

@@ -83,6 +83,13 @@ impl Error {
         self
     }
 
+    /// Puts `context` in front of the message (e.g. `line 3: `), keeping kind and hint.
+    #[must_use]
+    pub fn prefixed(mut self, context: impl fmt::Display) -> Self {
+        self.message = format!("{context}{}", self.message);
+        self
+    }
+
     /// Wraps an I/O error with what was being done; a broken pipe becomes a quiet success.
     pub fn io(context: impl fmt::Display, err: &io::Error) -> Self {
         if err.kind() == io::ErrorKind::BrokenPipe {

@@ -153,29 +153,10 @@ fn the_app_key_never_appears_in_output() {
     }
 }
 
-/// Runs the command under a pseudo-terminal (util-linux `script`), so stdout is a TTY.
+/// Runs the command under a pseudo-terminal and returns what the screen got.
 fn run_on_terminal(env: &TestEnv, args: &[&str], no_color: bool) -> String {
-    let quoted: Vec<String> = std::iter::once(common::bin().display().to_string())
-        .chain(args.iter().map(|a| (*a).to_owned()))
-        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
-        .collect();
-    let mut cmd = env.command(&[]);
-    let program = cmd.get_program().to_owned();
-    assert!(program == common::bin().as_os_str());
-    let mut script = std::process::Command::new("script");
-    for (key, value) in cmd.get_envs() {
-        match value {
-            Some(value) => script.env(key, value),
-            None => script.env_remove(key),
-        };
-    }
-    script.env_remove("NO_COLOR");
-    if no_color {
-        script.env("NO_COLOR", "1");
-    }
-    cmd = script;
-    let output = cmd
-        .args(["-qec", &quoted.join(" "), "/dev/null"])
+    let output = env
+        .terminal_command(args, no_color)
         .output()
         .expect("util-linux `script` runs commands under a pseudo-terminal");
     assert!(output.status.success(), "{output:?}");

@@ -98,6 +98,20 @@ impl Drop for Broker {
     }
 }
 
+impl Broker {
+    /// Runs listen while the broker publishes `payloads` once it has subscribed.
+    fn listen_while_publishing(
+        &self,
+        env: &TestEnv,
+        args: &[&str],
+        payloads: &[&[u8]],
+    ) -> common::Run {
+        let child = spawn(env, args);
+        self.publish_when_subscribed(payloads);
+        finish(child)
+    }
+}
+
 /// Spawns listen; the caller feeds the broker, then collects the output.
 fn spawn(env: &TestEnv, args: &[&str]) -> std::process::Child {
     let mut full = vec!["listen"];
@@ -266,12 +280,11 @@ fn timeout_before_count_exits_124_and_without_count_exits_0() {
 #[test]
 fn garbage_payloads_still_give_valid_json_lines_and_raw_is_exact() {
     let broker = Broker::quiet();
-    let child = spawn(
+    let run = broker.listen_while_publishing(
         &broker.env(),
         &["--format", "json", "--count", "2", "--timeout", "20s"],
+        &[b"not json \x01\xff", b"[1,2]"],
     );
-    broker.publish_when_subscribed(&[b"not json \x01\xff", b"[1,2]"]);
-    let run = finish(child);
     run.code(0);
     let lines = run.json_lines();
     assert!(
@@ -311,12 +324,11 @@ fn sealed_push(app_id: &str, data: &str) -> Vec<u8> {
 #[test]
 fn safe_mode_pushes_are_decrypted_in_place_with_the_app_key() {
     let broker = Broker::quiet();
-    let child = spawn(
+    let run = broker.listen_while_publishing(
         &broker.env().env("SENSORO_APP_KEY", KEY),
         &["--count", "1", "--timeout", "20s"],
+        &[&sealed_push("foobar", r#"{"temperature":20.5}"#)],
     );
-    broker.publish_when_subscribed(&[&sealed_push("foobar", r#"{"temperature":20.5}"#)]);
-    let run = finish(child);
     run.code(0).stdout_is("{\"appId\":\"foobar\",\"sn\":\"S1\",\"type\":\"text\",\"data\":{\"temperature\":20.5},\"msgId\":\"m\"}\n");
 }
 
@@ -343,12 +355,11 @@ fn without_an_app_key_encrypted_pushes_are_kept_with_one_warning() {
 #[test]
 fn a_wrong_app_key_gives_a_decrypt_error_field() {
     let broker = Broker::quiet();
-    let child = spawn(
+    let run = broker.listen_while_publishing(
         &broker.env().env("SENSORO_APP_KEY", &"Q".repeat(43)),
         &["--count", "1", "--timeout", "20s"],
+        &[&sealed_push("foobar", "{}")],
     );
-    broker.publish_when_subscribed(&[&sealed_push("foobar", "{}")]);
-    let run = finish(child);
     run.code(0);
     let line = &run.json_lines()[0];
     assert!(
@@ -365,7 +376,7 @@ fn filters_keep_only_matching_pushes_and_output_file_gets_them_too() {
     let env = broker.env();
     let file = env.dir().join("pushes.ndjson");
     let file_arg = file.to_str().expect("utf-8 path").to_owned();
-    let child = spawn(
+    let run = broker.listen_while_publishing(
         &env,
         &[
             "--sn",
@@ -381,14 +392,13 @@ fn filters_keep_only_matching_pushes_and_output_file_gets_them_too() {
             "--timeout",
             "20s",
         ],
+        &[
+            br#"{"sn":"A","type":"alarm"}"#,
+            br#"{"sn":"B","type":"text"}"#,
+            b"garbage",
+            br#"{"sn":"C","type":"alarm","data":{"smoke":1}}"#,
+        ],
     );
-    broker.publish_when_subscribed(&[
-        br#"{"sn":"A","type":"alarm"}"#,
-        br#"{"sn":"B","type":"text"}"#,
-        b"garbage",
-        br#"{"sn":"C","type":"alarm","data":{"smoke":1}}"#,
-    ]);
-    let run = finish(child);
     run.code(0)
         .stdout_is("{\"sn\":\"C\",\"type\":\"alarm\",\"data\":{\"smoke\":1}}\n");
     assert_eq!(
@@ -400,12 +410,11 @@ fn filters_keep_only_matching_pushes_and_output_file_gets_them_too() {
 #[test]
 fn envelope_lines_carry_receive_time_topic_and_flags() {
     let broker = Broker::quiet();
-    let child = spawn(
+    let run = broker.listen_while_publishing(
         &broker.env(),
         &["--envelope", "--count", "1", "--timeout", "20s"],
+        &[br#"{"sn":"A"}"#],
     );
-    broker.publish_when_subscribed(&[br#"{"sn":"A"}"#]);
-    let run = finish(child);
     let line = &run.code(0).json_lines()[0];
     assert_eq!(line["topic"], "users/foobar/devices");
     assert_eq!(line["qos"], 1);

@@ -208,11 +208,7 @@ fn app_key(resolver: &Resolver) -> Result<AppKey> {
 
 /// An optional AppID: a missing one is fine, a broken config file is not.
 fn optional_app_id(resolver: &Resolver) -> Result<Option<String>> {
-    match resolver.app_id() {
-        Ok(found) => Ok(Some(found.value)),
-        Err(err) if err.message().starts_with("no AppID") => Ok(None),
-        Err(err) => Err(err),
-    }
+    Ok(resolver.app_id_if_given()?.map(|found| found.value))
 }
 
 /// Runs `decrypt`.
@@ -281,7 +277,7 @@ pub fn run_encrypt(args: &EncryptArgs, env: Env) -> Result<()> {
                 continue;
             }
             let sealed = seal_line(&codec, line, app_id.as_deref())
-                .map_err(|e| prefix_line(e, index + 1))?;
+                .map_err(|e| e.prefixed(format_args!("line {}: ", index + 1)))?;
             writeln!(out, "{sealed}")?;
         }
     } else {
@@ -315,15 +311,6 @@ fn seal_line(codec: &SafeModeCodec, line: &str, app_id: Option<&str>) -> Result<
         ));
     }
     Ok(Value::Object(push).to_string())
-}
-
-fn prefix_line(err: Error, line: usize) -> Error {
-    let hint = err.hint().map(str::to_owned);
-    let error = Error::new(err.kind(), format!("line {line}: {}", err.message()));
-    match hint {
-        Some(hint) => error.with_hint(hint),
-        None => error,
-    }
 }
 
 fn read_source(source: &str) -> Result<String> {

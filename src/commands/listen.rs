@@ -423,20 +423,14 @@ impl<'a> Session<'a> {
             self.pending_acks.push(publish);
             return Ok(false);
         }
-        if let Payload::Push {
-            push,
-            safe_mode: SafeMode::NoKey,
-        } = &payload
-        {
-            if !self.tally.warned_no_key && push.contains_key(crate::push::ENCRYPT_DATA) {
+        if let Payload::Push { push, safe_mode } = &payload {
+            if *safe_mode == SafeMode::NoKey && !self.tally.warned_no_key {
                 self.tally.warned_no_key = true;
                 eprintln!(
                     "warning: safe-mode pushes arrive but no AppKey is set; they are shown \
                      encrypted (set SENSORO_APP_KEY or the profile's app_key)"
                 );
             }
-        }
-        if let Payload::Push { push, .. } = &payload {
             if let Some(Value::String(sn)) = push.get("sn") {
                 if !self.tally.devices.contains(sn) {
                     self.tally.devices.insert(sn.clone());
@@ -452,7 +446,7 @@ impl<'a> Session<'a> {
             dup: publish.dup,
             received_at: chrono::Local::now().fixed_offset(),
         };
-        self.printer.write(&received)?;
+        self.printer.write(received)?;
         self.pending_acks.push(publish);
         self.tally.pushes += 1;
         Ok(self.args.count.is_some_and(|n| self.tally.pushes >= n))

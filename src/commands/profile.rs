@@ -133,7 +133,7 @@ fn add(store: &mut Store, args: ProfileAddArgs, env: &Env) -> Result<()> {
                 .with_hint("add --force to replace it"),
         );
     }
-    let profile = build_profile(args.app_id.clone(), &args, env)?;
+    let profile = build_profile(&args, env)?;
     let name = args.name;
     let file = store.file_mut();
     file.profiles.insert(name.clone(), profile);
@@ -147,7 +147,8 @@ fn add(store: &mut Store, args: ProfileAddArgs, env: &Env) -> Result<()> {
     Ok(())
 }
 
-fn build_profile(app_id: String, args: &ProfileAddArgs, env: &Env) -> Result<Profile> {
+fn build_profile(args: &ProfileAddArgs, env: &Env) -> Result<Profile> {
+    let app_id = args.app_id.clone();
     if app_id.is_empty() {
         return Err(Error::usage("--app-id must not be empty"));
     }

@@ -6,7 +6,7 @@
 use std::io::{self, Write};
 
 use chrono::{DateTime, FixedOffset, SecondsFormat};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::pretty::{self, PayloadView, PrettyOptions, SafeModeView};
 use crate::push::{Payload, SafeMode};
@@ -72,25 +72,28 @@ impl<W: Write> Printer<W> {
     }
 
     /// Writes one payload (buffered).
-    pub fn write(&mut self, received: &Received<'_>) -> io::Result<()> {
-        let needs_json = self.format == OutputFormat::Json || self.file.is_some();
-        if needs_json {
-            self.line.clear();
-            let value = json_line(received, self.envelope);
-            serde_json::to_writer(&mut self.line, &value)?;
-            self.line.push(b'\n');
-        }
+    pub fn write(&mut self, received: Received<'_>) -> io::Result<()> {
+        let (body, meta) = received.split();
         match self.format {
-            OutputFormat::Json => self.out.write_all(&self.line)?,
             OutputFormat::Raw => {
-                self.out.write_all(received.bytes)?;
+                self.out.write_all(meta.bytes)?;
                 self.out.write_all(b"\n")?;
             }
             OutputFormat::Pretty => {
                 self.text.clear();
-                render_pretty(&mut self.text, received, &self.pretty);
+                render_pretty(&mut self.text, &body, &meta, &self.pretty);
                 self.out.write_all(self.text.as_bytes())?;
             }
+            OutputFormat::Json => {}
+        }
+        if self.format != OutputFormat::Json && self.file.is_none() {
+            return Ok(());
+        }
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, &line_value(body, &meta, self.envelope))?;
+        self.line.push(b'\n');
+        if self.format == OutputFormat::Json {
+            self.out.write_all(&self.line)?;
         }
         if let Some(file) = &mut self.file {
             file.write_all(&self.line)?;
@@ -108,60 +111,98 @@ impl<W: Write> Printer<W> {
     }
 }
 
+/// A received payload with the push moved into a JSON value once, so the pretty renderer
+/// and the JSON line share it without copying.
+enum Body {
+    Push { push: Value, safe_mode: SafeMode },
+    NotJson { error: String },
+}
+
+/// Everything about a received message except its parsed body.
+struct Meta<'a> {
+    bytes: &'a [u8],
+    topic: &'a str,
+    qos: u8,
+    retain: bool,
+    dup: bool,
+    received_at: DateTime<FixedOffset>,
+}
+
+impl<'a> Received<'a> {
+    fn split(self) -> (Body, Meta<'a>) {
+        let body = match self.payload {
+            Payload::Push { push, safe_mode } => Body::Push {
+                push: Value::Object(push),
+                safe_mode,
+            },
+            Payload::NotJson { error } => Body::NotJson { error },
+        };
+        let meta = Meta {
+            bytes: self.bytes,
+            topic: self.topic,
+            qos: self.qos,
+            retain: self.retain,
+            dup: self.dup,
+            received_at: self.received_at,
+        };
+        (body, meta)
+    }
+}
+
 /// The NDJSON object for one payload: the push as sent (with `data` decrypted in place), or
 /// `{"error", "raw"}` for a payload that is not a JSON object; wrapped in an envelope with
 /// receive time and MQTT flags when asked.
 #[must_use]
-pub fn json_line(received: &Received<'_>, envelope: bool) -> Value {
-    let body = match &received.payload {
-        Payload::Push { push, safe_mode } => {
-            let mut push: Map<String, Value> = push.clone();
-            if let SafeMode::Failed(reason) = safe_mode {
-                push.insert("decryptError".into(), Value::String(reason.clone()));
+pub fn json_line(received: Received<'_>, envelope: bool) -> Value {
+    let (body, meta) = received.split();
+    line_value(body, &meta, envelope)
+}
+
+fn line_value(body: Body, meta: &Meta<'_>, envelope: bool) -> Value {
+    let body = match body {
+        Body::Push {
+            mut push,
+            safe_mode,
+        } => {
+            if let (SafeMode::Failed(reason), Some(fields)) = (safe_mode, push.as_object_mut()) {
+                fields.insert("decryptError".into(), Value::String(reason));
             }
-            Value::Object(push)
+            push
         }
-        Payload::NotJson { error } => json!({
+        Body::NotJson { error } => json!({
             "error": error,
-            "raw": String::from_utf8_lossy(received.bytes),
+            "raw": String::from_utf8_lossy(meta.bytes),
         }),
     };
     if !envelope {
         return body;
     }
     json!({
-        "received_at": received.received_at.to_rfc3339_opts(SecondsFormat::Millis, false),
-        "topic": received.topic,
-        "qos": received.qos,
-        "retain": received.retain,
-        "dup": received.dup,
+        "received_at": meta.received_at.to_rfc3339_opts(SecondsFormat::Millis, false),
+        "topic": meta.topic,
+        "qos": meta.qos,
+        "retain": meta.retain,
+        "dup": meta.dup,
         "push": body,
     })
 }
 
-fn render_pretty(out: &mut String, received: &Received<'_>, options: &PrettyOptions) {
-    match &received.payload {
-        Payload::Push { push, safe_mode } => {
-            let value = Value::Object(push.clone());
-            let safe_mode = match safe_mode {
+fn render_pretty(out: &mut String, body: &Body, meta: &Meta<'_>, options: &PrettyOptions) {
+    let view = match body {
+        Body::Push { push, safe_mode } => PayloadView::Push {
+            push,
+            safe_mode: match safe_mode {
                 SafeMode::Plain | SafeMode::NoKey => SafeModeView::Plain,
                 SafeMode::Decrypted => SafeModeView::Decrypted,
                 SafeMode::Failed(reason) => SafeModeView::Failed { reason },
-            };
-            let view = PayloadView::Push {
-                push: &value,
-                safe_mode,
-            };
-            pretty::render(out, &view, received.received_at, options);
-        }
-        Payload::NotJson { error } => {
-            let view = PayloadView::NotJson {
-                payload: received.bytes,
-                error,
-            };
-            pretty::render(out, &view, received.received_at, options);
-        }
-    }
+            },
+        },
+        Body::NotJson { error } => PayloadView::NotJson {
+            payload: meta.bytes,
+            error,
+        },
+    };
+    pretty::render(out, &view, meta.received_at, options);
 }
 
 #[cfg(test)]
@@ -189,14 +230,14 @@ mod tests {
                 error: "payload is not JSON".into(),
             },
         );
-        let line = json_line(&r, false);
+        let line = json_line(r, false);
         assert_eq!(line["error"], "payload is not JSON");
         assert_eq!(line["raw"], "\u{fffd}hello");
     }
 
     #[test]
     fn envelope_wraps_the_push_with_time_and_flags() {
-        let mut push = Map::new();
+        let mut push = serde_json::Map::new();
         push.insert("sn".into(), json!("01"));
         let r = received(
             b"{}",
@@ -205,7 +246,7 @@ mod tests {
                 safe_mode: SafeMode::Failed("bad key".into()),
             },
         );
-        let line = json_line(&r, true);
+        let line = json_line(r, true);
         assert_eq!(line["received_at"], "2026-11-24T08:00:00.250+08:00");
         assert_eq!(line["qos"], 1);
         assert_eq!(line["push"]["sn"], "01");
@@ -227,7 +268,7 @@ mod tests {
                 PrettyOptions::default(),
             );
             let r = received(b"not json\x01", Payload::NotJson { error: "x".into() });
-            printer.write(&r).expect("write");
+            printer.write(r).expect("write");
             printer.flush().expect("flush");
         }
         assert_eq!(out, b"not json\x01\n");

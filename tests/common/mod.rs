@@ -44,6 +44,31 @@ impl TestEnv {
     /// A command for the binary with the isolated environment.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(bin());
+        self.isolate(&mut cmd);
+        cmd.args(args).stdin(Stdio::null());
+        cmd
+    }
+
+    /// The same command run under a pseudo-terminal (util-linux `script`), so its stdout is
+    /// a TTY; colour stays allowed unless `no_color`.
+    pub fn terminal_command(&self, args: &[&str], no_color: bool) -> Command {
+        let line: Vec<String> = std::iter::once(bin().display().to_string())
+            .chain(args.iter().map(|a| (*a).to_owned()))
+            .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+            .collect();
+        let mut cmd = Command::new("script");
+        self.isolate(&mut cmd);
+        if !no_color {
+            cmd.env_remove("NO_COLOR");
+        }
+        cmd.args(["-qec", &line.join(" "), "/dev/null"])
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Own config file and home, no inherited SENSORO_* variables, no colour, plus the
+    /// variables set with [`TestEnv::env`].
+    fn isolate(&self, cmd: &mut Command) {
         for (key, _) in std::env::vars() {
             if key.starts_with("SENSORO_") || key == "CLICOLOR_FORCE" {
                 cmd.env_remove(&key);
@@ -52,13 +77,10 @@ impl TestEnv {
         cmd.env("SENSORO_MQTT_CONFIG", self.config_path())
             .env("NO_COLOR", "1")
             .env("HOME", self.dir.path())
-            .env("XDG_CONFIG_HOME", self.dir.path().join("xdg"))
-            .args(args)
-            .stdin(Stdio::null());
+            .env("XDG_CONFIG_HOME", self.dir.path().join("xdg"));
         for (key, value) in &self.vars {
             cmd.env(key, value);
         }
-        cmd
     }
 
     /// Runs with empty stdin.
