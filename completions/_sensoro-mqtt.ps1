@@ -30,6 +30,7 @@ Register-ArgumentCompleter -Native -CommandName 'sensoro-mqtt' -ScriptBlock {
             [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Manage stored credential profiles')
             [CompletionResult]::new('decrypt', 'decrypt', [CompletionResultType]::ParameterValue, 'Decrypt safe-mode payloads: encryptData, a push, or an NDJSON stream')
             [CompletionResult]::new('encrypt', 'encrypt', [CompletionResultType]::ParameterValue, 'Encrypt text or pushes the way the platform''s safe mode does')
+            [CompletionResult]::new('emulate', 'emulate', [CompletionResultType]::ParameterValue, 'Run a local broker that behaves like the platform (offline development, demos, tests)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -187,6 +188,27 @@ Register-ArgumentCompleter -Native -CommandName 'sensoro-mqtt' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'sensoro-mqtt;emulate' {
+            [CompletionResult]::new('--app-id', '--app-id', [CompletionResultType]::ParameterName, 'AppID of the app to serve (MQTT username, clientId prefix)')
+            [CompletionResult]::new('--app-secret', '--app-secret', [CompletionResultType]::ParameterName, 'AppSecret of that app (MQTT password)')
+            [CompletionResult]::new('--app-key', '--app-key', [CompletionResultType]::ParameterName, 'AppKey of that app, for --safe-mode (43 characters)')
+            [CompletionResult]::new('--app', '--app', [CompletionResultType]::ParameterName, 'Another app as ID:SECRET[:KEY] (repeatable); each app sees only its own devices')
+            [CompletionResult]::new('--bind', '--bind', [CompletionResultType]::ParameterName, 'Address to listen on')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port to listen on (0 picks a free one; the first line says which)')
+            [CompletionResult]::new('--max-qos', '--max-qos', [CompletionResultType]::ParameterName, 'Highest QoS granted on SUBSCRIBE (the platform has no QoS 2)')
+            [CompletionResult]::new('--drop-after', '--drop-after', [CompletionResultType]::ParameterName, 'Fault injection: close each connection after N pushes were sent to it')
+            [CompletionResult]::new('--devices', '--devices', [CompletionResultType]::ParameterName, 'Simulated devices, spread over the apps (0 for none)')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between rounds of device pushes, or between replayed lines (0 for no pause)')
+            [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed of the simulation: the same seed gives the same pushes')
+            [CompletionResult]::new('--replay', '--replay', [CompletionResultType]::ParameterName, 'Publish the pushes of FILE (NDJSON, one per line, ''-'' for stdin) instead of simulating')
+            [CompletionResult]::new('--loop', '--loop', [CompletionResultType]::ParameterName, 'Start the replay again when it ends')
+            [CompletionResult]::new('--safe-mode', '--safe-mode', [CompletionResultType]::ParameterName, 'Send data encrypted as encryptData with each app''s AppKey')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'sensoro-mqtt;completions' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -200,6 +222,7 @@ Register-ArgumentCompleter -Native -CommandName 'sensoro-mqtt' -ScriptBlock {
             [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Manage stored credential profiles')
             [CompletionResult]::new('decrypt', 'decrypt', [CompletionResultType]::ParameterValue, 'Decrypt safe-mode payloads: encryptData, a push, or an NDJSON stream')
             [CompletionResult]::new('encrypt', 'encrypt', [CompletionResultType]::ParameterValue, 'Encrypt text or pushes the way the platform''s safe mode does')
+            [CompletionResult]::new('emulate', 'emulate', [CompletionResultType]::ParameterValue, 'Run a local broker that behaves like the platform (offline development, demos, tests)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -237,6 +260,9 @@ Register-ArgumentCompleter -Native -CommandName 'sensoro-mqtt' -ScriptBlock {
             break
         }
         'sensoro-mqtt;help;encrypt' {
+            break
+        }
+        'sensoro-mqtt;help;emulate' {
             break
         }
         'sensoro-mqtt;help;completions' {

@@ -27,6 +27,7 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
             cand profile 'Manage stored credential profiles'
             cand decrypt 'Decrypt safe-mode payloads: encryptData, a push, or an NDJSON stream'
             cand encrypt 'Encrypt text or pushes the way the platform''s safe mode does'
+            cand emulate 'Run a local broker that behaves like the platform (offline development, demos, tests)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -166,6 +167,26 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'sensoro-mqtt;emulate'= {
+            cand --app-id 'AppID of the app to serve (MQTT username, clientId prefix)'
+            cand --app-secret 'AppSecret of that app (MQTT password)'
+            cand --app-key 'AppKey of that app, for --safe-mode (43 characters)'
+            cand --app 'Another app as ID:SECRET[:KEY] (repeatable); each app sees only its own devices'
+            cand --bind 'Address to listen on'
+            cand --port 'Port to listen on (0 picks a free one; the first line says which)'
+            cand --max-qos 'Highest QoS granted on SUBSCRIBE (the platform has no QoS 2)'
+            cand --drop-after 'Fault injection: close each connection after N pushes were sent to it'
+            cand --devices 'Simulated devices, spread over the apps (0 for none)'
+            cand --interval 'Time between rounds of device pushes, or between replayed lines (0 for no pause)'
+            cand --seed 'Seed of the simulation: the same seed gives the same pushes'
+            cand --replay 'Publish the pushes of FILE (NDJSON, one per line, ''-'' for stdin) instead of simulating'
+            cand --loop 'Start the replay again when it ends'
+            cand --safe-mode 'Send data encrypted as encryptData with each app''s AppKey'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'sensoro-mqtt;completions'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -178,6 +199,7 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
             cand profile 'Manage stored credential profiles'
             cand decrypt 'Decrypt safe-mode payloads: encryptData, a push, or an NDJSON stream'
             cand encrypt 'Encrypt text or pushes the way the platform''s safe mode does'
+            cand emulate 'Run a local broker that behaves like the platform (offline development, demos, tests)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -205,6 +227,8 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
         &'sensoro-mqtt;help;decrypt'= {
         }
         &'sensoro-mqtt;help;encrypt'= {
+        }
+        &'sensoro-mqtt;help;emulate'= {
         }
         &'sensoro-mqtt;help;completions'= {
         }

@@ -45,8 +45,69 @@ pub enum Command {
     Decrypt(DecryptArgs),
     /// Encrypt text or pushes the way the platform's safe mode does
     Encrypt(EncryptArgs),
+    /// Run a local broker that behaves like the platform (offline development, demos, tests)
+    #[command(after_help = EMULATE_HELP)]
+    Emulate(EmulateArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
+}
+
+const EMULATE_HELP: &str = "\
+Without --app-id or --app, the demo app is served (AppID demo, AppSecret demo-secret), so
+`sensoro-mqtt listen --host 127.0.0.1 --app-id demo` with SENSORO_APP_SECRET=demo-secret works.
+The first line on stderr gives the address and how to connect; then one line per connect,
+refusal (with the reason), subscription and drop. Ctrl-C or SIGTERM stops it with a summary.
+
+Exit status: 0 after Ctrl-C/SIGTERM; 2 usage error; 3 cannot listen on the address;
+6 configuration (e.g. --safe-mode without an AppKey, an unreadable --replay file).";
+
+/// `emulate`.
+#[derive(Debug, Args)]
+pub struct EmulateArgs {
+    /// AppID of the app to serve (MQTT username, clientId prefix)
+    #[arg(long, value_name = "ID", requires = "app_secret", help_heading = "Apps")]
+    pub app_id: Option<String>,
+    /// AppSecret of that app (MQTT password)
+    #[arg(long, value_name = "SECRET", requires = "app_id", help_heading = "Apps")]
+    pub app_secret: Option<String>,
+    /// AppKey of that app, for --safe-mode (43 characters)
+    #[arg(long, value_name = "KEY", requires = "app_id", help_heading = "Apps")]
+    pub app_key: Option<String>,
+    /// Another app as ID:SECRET[:KEY] (repeatable); each app sees only its own devices
+    #[arg(long = "app", value_name = "ID:SECRET[:KEY]", help_heading = "Apps")]
+    pub apps: Vec<String>,
+
+    /// Address to listen on
+    #[arg(long, value_name = "IP", default_value = "127.0.0.1", help_heading = "Broker")]
+    pub bind: std::net::IpAddr,
+    /// Port to listen on (0 picks a free one; the first line says which)
+    #[arg(long, default_value_t = 1883, help_heading = "Broker")]
+    pub port: u16,
+    /// Highest QoS granted on SUBSCRIBE (the platform has no QoS 2)
+    #[arg(long, value_name = "QOS", default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=1), help_heading = "Broker")]
+    pub max_qos: u8,
+    /// Fault injection: close each connection after N pushes were sent to it
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Broker")]
+    pub drop_after: Option<u64>,
+
+    /// Simulated devices, spread over the apps (0 for none)
+    #[arg(long, value_name = "N", default_value_t = 7, help_heading = "Pushes")]
+    pub devices: usize,
+    /// Time between rounds of device pushes, or between replayed lines (0 for no pause)
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = crate::commands::listen::parse_duration, help_heading = "Pushes")]
+    pub interval: std::time::Duration,
+    /// Seed of the simulation: the same seed gives the same pushes
+    #[arg(long, value_name = "S", default_value_t = 1, help_heading = "Pushes")]
+    pub seed: u64,
+    /// Publish the pushes of FILE (NDJSON, one per line, '-' for stdin) instead of simulating
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, help_heading = "Pushes")]
+    pub replay: Option<PathBuf>,
+    /// Start the replay again when it ends
+    #[arg(long = "loop", requires = "replay", help_heading = "Pushes")]
+    pub loop_replay: bool,
+    /// Send data encrypted as encryptData with each app's AppKey
+    #[arg(long, help_heading = "Pushes")]
+    pub safe_mode: bool,
 }
 
 const DECRYPT_HELP: &str = "\

@@ -163,6 +163,14 @@ pub fn seal_push(
     Ok(true)
 }
 
+/// The emulator's safe mode seals `data` with the platform's codec.
+impl crate::emulator::PushSealer for SafeModeCodec {
+    fn seal(&self, app_id: &str, data_json: &str) -> Result<String, String> {
+        self.encrypt(data_json.as_bytes(), app_id)
+            .map_err(|err| err.to_string())
+    }
+}
+
 /// Decrypted text as a JSON value when it is JSON, else as a string.
 #[must_use]
 pub fn text_to_value(text: &str) -> Value {
@@ -178,6 +186,15 @@ mod tests {
 
     fn codec() -> SafeModeCodec {
         SafeModeCodec::new(&AppKey::parse(KEY).expect("key"))
+    }
+
+    #[test]
+    fn the_emulator_sealer_is_the_platform_cipher() {
+        use crate::emulator::PushSealer as _;
+        let sealed = codec().seal("foobar", r#"{"temperature":21.5}"#).expect("seal");
+        let mut opener = codec();
+        let plain = opener.decrypt(&sealed, Some("foobar")).expect("decrypt");
+        assert_eq!(plain.message, r#"{"temperature":21.5}"#);
     }
 
     fn object(json: &str) -> Map<String, Value> {

@@ -3,6 +3,7 @@
 
 pub mod completions;
 pub mod decrypt;
+pub mod emulate;
 pub mod listen;
 pub mod profile;
 pub mod validate_id;
@@ -20,6 +21,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Profile(command) => profile::run(command, &env),
         Command::Decrypt(args) => decrypt::run_decrypt(&args, env),
         Command::Encrypt(args) => decrypt::run_encrypt(&args, env),
+        Command::Emulate(args) => emulate::run(&args),
         Command::Completions(args) => completions::run(&args),
     }
 }

@@ -177,3 +177,113 @@ impl Run {
             .collect()
     }
 }
+
+/// True when `tool` runs. When it does not: panics under `CI=true` (CI installs it), else
+/// prints a loud SKIPPED line and returns false.
+pub fn require_tool(tool: &str, package: &str) -> bool {
+    let found = Command::new(tool)
+        .arg("--help")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if found {
+        return true;
+    }
+    let hint = format!("{tool} not found: install it with `apt-get install -y {package}`");
+    if std::env::var("CI").is_ok_and(|ci| ci == "true") {
+        panic!("{hint}");
+    }
+    eprintln!("\n!!! SKIPPED: {hint} !!!\n");
+    false
+}
+
+/// Sends SIGINT to a child process (as Ctrl-C would).
+pub fn interrupt(child: &std::process::Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill -INT failed");
+}
+
+/// A long-running child whose stderr is read line by line in the background; killed when
+/// dropped.
+pub struct Daemon {
+    pub child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    pub seen: Vec<String>,
+}
+
+impl Daemon {
+    /// Spawns `cmd` with stdout discarded unless already set, and stderr captured.
+    pub fn spawn(mut cmd: Command) -> Daemon {
+        let mut child = cmd.stderr(Stdio::piped()).spawn().expect("spawn");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead as _;
+            for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Daemon {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits (bounded) for a stderr line matching `wanted`, and returns it.
+    pub fn wait_for_line(
+        &mut self,
+        wanted: impl Fn(&str) -> bool,
+        within: std::time::Duration,
+    ) -> String {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if wanted(&line) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "no matching stderr line within {within:?}; seen:\n{}",
+                    self.seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// Waits (bounded) for the child to exit (its stderr closing) and returns its code and
+    /// all of its stderr.
+    pub fn wait_exit(mut self, within: std::time::Duration) -> (i32, String) {
+        use std::sync::mpsc::RecvTimeoutError;
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => self.seen.push(line),
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => panic!(
+                    "did not exit within {within:?}; stderr:\n{}",
+                    self.seen.join("\n")
+                ),
+            }
+        }
+        let status = self.child.wait().expect("wait");
+        (status.code().unwrap_or(-1), self.seen.join("\n"))
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,244 @@
+//! `emulate`: run the local broker that behaves like the platform, with its log on stderr.
+//!
+//! Orchestration only: the flags become an [`EmulatorConfig`], the broker lives in
+//! [`crate::emulator`], safe mode seals with the crate's codec. The first stderr line says
+//! where it listens and how to connect; it runs until Ctrl-C or SIGTERM.
+
+use std::io::Read as _;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::cli::EmulateArgs;
+use crate::crypto::{AppKey, SafeModeCodec};
+use crate::emulator::{
+    self, AppConfig, Emulator, EmulatorConfig, LogEvent, LogSink, QoS, Replay, MAX_REPLAY_BYTES,
+};
+use crate::error::{Error, Result};
+
+/// Runs `emulate`.
+pub fn run(args: &EmulateArgs) -> Result<()> {
+    let config = build_config(args, log_to_stderr())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("cannot start the async runtime", &e))?;
+    runtime.block_on(serve(config, args))
+}
+
+async fn serve(config: EmulatorConfig, args: &EmulateArgs) -> Result<()> {
+    let app_ids: Vec<String> = config.apps.iter().map(|a| a.app_id.clone()).collect();
+    let handle = Emulator::start(config).await?;
+    eprintln!("{}", emulator::banner(handle.local_addr(), &app_ids));
+    if uses_demo_app(args) {
+        eprintln!(
+            "no --app-id or --app given: serving the demo app (AppID {}, AppSecret {}, \
+             AppKey {})",
+            emulator::DEMO_APP_ID,
+            emulator::DEMO_APP_SECRET,
+            emulator::DEMO_APP_KEY
+        );
+    }
+    wait_for_stop().await?;
+    let stats = handle.stats();
+    handle.shutdown().await;
+    eprintln!(
+        "stopped: {} pushes published, {} deliveries, {} dropped from queues",
+        stats.published, stats.delivered, stats.dropped
+    );
+    Ok(())
+}
+
+fn uses_demo_app(args: &EmulateArgs) -> bool {
+    args.app_id.is_none() && args.apps.is_empty()
+}
+
+/// Turns the flags into the emulator's configuration; `log` receives its events.
+pub fn build_config(args: &EmulateArgs, log: LogSink) -> Result<EmulatorConfig> {
+    let mut apps = Vec::new();
+    if let (Some(id), Some(secret)) = (&args.app_id, &args.app_secret) {
+        let mut app = AppConfig::new(id.clone(), secret.clone());
+        app.app_key = args.app_key.clone().map(crate::secret::Secret::new);
+        apps.push(app);
+    }
+    for spec in &args.apps {
+        apps.push(AppConfig::from_spec(spec)?);
+    }
+    if apps.is_empty() {
+        apps.push(AppConfig::demo());
+    }
+    if args.safe_mode {
+        apps = apps.into_iter().map(with_codec).collect::<Result<_>>()?;
+    }
+    let replay = match &args.replay {
+        Some(path) if path == Path::new("-") => Some(Replay::Text(read_stdin_replay()?)),
+        Some(path) => Some(Replay::File(path.clone())),
+        None => None,
+    };
+    Ok(EmulatorConfig {
+        bind: SocketAddr::new(args.bind, args.port),
+        apps,
+        max_qos: if args.max_qos == 0 {
+            QoS::AtMostOnce
+        } else {
+            QoS::AtLeastOnce
+        },
+        devices: args.devices,
+        interval: args.interval,
+        seed: args.seed,
+        replay,
+        loop_replay: args.loop_replay,
+        safe_mode: args.safe_mode,
+        drop_after: args.drop_after,
+        log: Some(log),
+        ..EmulatorConfig::default()
+    })
+}
+
+/// Gives an app the safe-mode sealer made from its AppKey (an app without one is left as is;
+/// the emulator's validation names it).
+fn with_codec(app: AppConfig) -> Result<AppConfig> {
+    let Some(key) = &app.app_key else {
+        return Ok(app);
+    };
+    let key = AppKey::parse(key.expose()).map_err(|err| {
+        Error::config(format!("the AppKey of app '{}' is unusable: {err}", app.app_id))
+    })?;
+    Ok(app.with_sealer(Arc::new(SafeModeCodec::new(&key))))
+}
+
+fn read_stdin_replay() -> Result<Vec<u8>> {
+    let mut text = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(MAX_REPLAY_BYTES + 1)
+        .read_to_end(&mut text)
+        .map_err(|e| Error::io("cannot read the replay from stdin", &e))?;
+    if text.len() as u64 > MAX_REPLAY_BYTES {
+        return Err(Error::config(format!(
+            "the replay on stdin is over the {} MiB limit",
+            MAX_REPLAY_BYTES / (1024 * 1024)
+        )));
+    }
+    Ok(text)
+}
+
+/// One stderr line per event, with the local time; `Listening` is left to the banner.
+fn log_to_stderr() -> LogSink {
+    Arc::new(|event: &LogEvent| {
+        if matches!(event, LogEvent::Listening { .. }) {
+            return;
+        }
+        let now = chrono::Local::now().format("%H:%M:%S%.3f");
+        eprintln!("{now} {event}");
+    })
+}
+
+async fn wait_for_stop() -> Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term =
+            signal(SignalKind::terminate()).map_err(|e| Error::io("cannot watch SIGTERM", &e))?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser as _;
+
+    fn args(line: &[&str]) -> EmulateArgs {
+        let mut argv = vec!["sensoro-mqtt", "emulate"];
+        argv.extend_from_slice(line);
+        match Cli::try_parse_from(argv).expect("parses").command {
+            Command::Emulate(args) => args,
+            other => panic!("not emulate: {other:?}"),
+        }
+    }
+
+    fn config(line: &[&str]) -> Result<EmulatorConfig> {
+        build_config(&args(line), Arc::new(|_: &LogEvent| {}))
+    }
+
+    #[test]
+    fn without_apps_the_demo_app_is_served() {
+        let config = config(&[]).expect("config");
+        assert_eq!(config.apps.len(), 1);
+        assert_eq!(config.apps[0].app_id, emulator::DEMO_APP_ID);
+        assert_eq!(config.bind, "127.0.0.1:1883".parse().expect("addr"));
+        assert_eq!(config.max_qos, QoS::AtLeastOnce);
+    }
+
+    #[test]
+    fn flags_become_the_configuration() {
+        let config = config(&[
+            "--app-id",
+            "foobar",
+            "--app-secret",
+            "s",
+            "--app",
+            "other:t:abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+            "--port",
+            "0",
+            "--max-qos",
+            "0",
+            "--devices",
+            "3",
+            "--interval",
+            "250ms",
+            "--seed",
+            "9",
+            "--drop-after",
+            "5",
+            "--safe-mode",
+            "--app-key",
+            "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+        ])
+        .expect("config");
+        let ids: Vec<&str> = config.apps.iter().map(|a| a.app_id.as_str()).collect();
+        assert_eq!(ids, ["foobar", "other"]);
+        assert!(config.apps.iter().all(|a| a.sealer.is_some()));
+        assert_eq!(config.bind.port(), 0);
+        assert_eq!(config.max_qos, QoS::AtMostOnce);
+        assert_eq!(config.devices, 3);
+        assert_eq!(config.interval, std::time::Duration::from_millis(250));
+        assert_eq!(config.seed, 9);
+        assert_eq!(config.drop_after, Some(5));
+        assert!(config.safe_mode);
+        config.validate().expect("valid");
+    }
+
+    #[test]
+    fn safe_mode_without_a_key_is_a_configuration_error() {
+        let config = config(&["--app-id", "a", "--app-secret", "s", "--safe-mode"]).expect("c");
+        let err = config.validate().unwrap_err();
+        assert_eq!(err.kind(), crate::error::ExitKind::Config);
+        assert!(err.message().contains("AppKey"), "{}", err.message());
+    }
+
+    #[test]
+    fn a_bad_app_key_names_the_app() {
+        let err = config(&["--app", "a:s:short", "--safe-mode"]).unwrap_err();
+        assert_eq!(err.kind(), crate::error::ExitKind::Config);
+        assert!(err.message().contains("'a'"), "{}", err.message());
+        assert!(!err.message().contains("short"), "{}", err.message());
+    }
+
+    #[test]
+    fn a_malformed_app_spec_is_a_usage_error() {
+        let err = config(&["--app", "lonely"]).unwrap_err();
+        assert_eq!(err.kind(), crate::error::ExitKind::Usage);
+    }
+}

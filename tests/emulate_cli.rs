@@ -1,0 +1,280 @@
+//! `sensoro-mqtt emulate`, the command: the binary started on a free loopback port, with
+//! Eclipse Mosquitto's `mosquitto_sub` and this project's `listen` as its clients.
+//!
+//! Needs `mosquitto_sub` for some tests (Debian: `mosquitto-clients`); they fail under
+//! `CI=true` when it is missing and are skipped loudly otherwise.
+
+mod common;
+
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{interrupt, require_tool, Daemon, Run, TestEnv};
+use serde_json::Value;
+
+const WAIT: Duration = Duration::from_secs(20);
+const KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+
+/// A running `emulate` and the port it bound.
+struct Emulate {
+    daemon: Daemon,
+    port: String,
+}
+
+impl Emulate {
+    fn start(env: &TestEnv, args: &[&str]) -> Emulate {
+        Emulate::start_with_stdin(env, args, None)
+    }
+
+    fn start_with_stdin(env: &TestEnv, args: &[&str], stdin: Option<&[u8]>) -> Emulate {
+        let mut all = vec!["emulate", "--port", "0"];
+        all.extend_from_slice(args);
+        let mut cmd = env.command(&all);
+        cmd.stdout(Stdio::null());
+        if stdin.is_some() {
+            cmd.stdin(Stdio::piped());
+        }
+        let mut daemon = Daemon::spawn(cmd);
+        if let Some(bytes) = stdin {
+            use std::io::Write as _;
+            let mut input = daemon.child.stdin.take().expect("stdin");
+            input.write_all(bytes).expect("write replay");
+        }
+        let banner = daemon.wait_for_line(|l| l.starts_with("SENSORO emulator on "), WAIT);
+        let port = banner
+            .split("--port ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .expect("banner names the port")
+            .to_owned();
+        Emulate { daemon, port }
+    }
+
+    fn mosquitto_sub(&self, user: &str, password: &str, client_id: &str, rest: &[&str]) -> Run {
+        let mut cmd = Command::new("mosquitto_sub");
+        cmd.args(["-h", "127.0.0.1", "-p", &self.port, "-u", user, "-P", password])
+            .args(["-i", client_id, "-W", "15"])
+            .args(rest)
+            .stdin(Stdio::null());
+        Run::from(cmd.output().expect("mosquitto_sub runs"))
+    }
+
+    fn listen(&self, env: &TestEnv, app_id: &str, rest: &[&str]) -> Run {
+        let mut args = vec![
+            "listen",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &self.port,
+            "--app-id",
+            app_id,
+            "--timeout",
+            "15s",
+        ];
+        args.extend_from_slice(rest);
+        env.run(&args)
+    }
+}
+
+fn secret_env(secret: &str) -> TestEnv {
+    TestEnv::new().env("SENSORO_APP_SECRET", secret)
+}
+
+#[test]
+fn mosquitto_sub_with_the_right_credentials_receives_realistic_pushes() {
+    if !require_tool("mosquitto_sub", "mosquitto-clients") {
+        return;
+    }
+    let env = TestEnv::new();
+    let mut emulate = Emulate::start(
+        &env,
+        &[
+            "--app-id",
+            "demo",
+            "--app-secret",
+            "demo-secret",
+            "--interval",
+            "100ms",
+            "--devices",
+            "4",
+        ],
+    );
+    let run = emulate.mosquitto_sub(
+        "demo",
+        "demo-secret",
+        "demo/sub-1",
+        &["-t", "users/demo/devices", "-C", "8"],
+    );
+    run.code(0);
+    let pushes = run.json_lines();
+    assert_eq!(pushes.len(), 8);
+    for push in &pushes {
+        assert_eq!(push["appId"], "demo", "{push}");
+        assert!(push["sn"].as_str().is_some_and(|s| !s.is_empty()), "{push}");
+        assert!(push["deviceType"].is_string(), "{push}");
+        assert!(push["createdTime"].is_number(), "{push}");
+        assert!(push["data"].is_object(), "{push}");
+    }
+    let devices: std::collections::HashSet<&str> =
+        pushes.iter().filter_map(|p| p["sn"].as_str()).collect();
+    assert!(devices.len() > 1, "pushes from several devices: {devices:?}");
+    emulate.daemon.wait_for_line(
+        |l| l.contains("subscribe granted: 'demo/sub-1' to users/demo/devices at QoS"),
+        WAIT,
+    );
+}
+
+#[test]
+fn wrong_credentials_are_refused_as_not_authorised_and_logged_without_the_password() {
+    if !require_tool("mosquitto_sub", "mosquitto-clients") {
+        return;
+    }
+    let env = TestEnv::new();
+    let mut emulate = Emulate::start(&env, &["--app-id", "demo", "--app-secret", "demo-secret"]);
+    let run = emulate.mosquitto_sub(
+        "demo",
+        "Wrong-Passw0rd",
+        "demo/sub-2",
+        &["-t", "users/demo/devices", "-C", "1"],
+    );
+    assert_ne!(run.code, 0, "refused: {}", run.stderr);
+    assert!(
+        run.stderr.to_lowercase().contains("not authori"),
+        "mosquitto_sub says why: {}",
+        run.stderr
+    );
+    let line = emulate
+        .daemon
+        .wait_for_line(|l| l.contains("connect refused (CONNACK 5)"), WAIT);
+    assert!(line.contains("demo/sub-2"), "{line}");
+    assert!(
+        !emulate.daemon.seen.join("\n").contains("Wrong-Passw0rd"),
+        "{:?}",
+        emulate.daemon.seen
+    );
+}
+
+#[test]
+fn without_apps_the_demo_app_is_served_and_ctrl_c_stops_with_a_summary() {
+    let env = secret_env("demo-secret");
+    let mut emulate = Emulate::start(&env, &["--interval", "100ms"]);
+    emulate
+        .daemon
+        .wait_for_line(|l| l.contains("serving the demo app"), WAIT);
+    let run = emulate.listen(&env, "demo", &["--count", "2", "--format", "json"]);
+    run.code(0);
+    assert_eq!(run.json_lines().len(), 2);
+    interrupt(&emulate.daemon.child);
+    let (code, stderr) = emulate.daemon.wait_exit(WAIT);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("stopped: "), "{stderr}");
+    assert!(stderr.contains(" pushes published, "), "{stderr}");
+    assert!(stderr.contains("connect accepted: 'demo/"), "{stderr}");
+}
+
+#[test]
+fn safe_mode_pushes_carry_encrypt_data_that_listen_decrypts() {
+    let env = secret_env("s3cret");
+    let emulate = Emulate::start(
+        &env,
+        &[
+            "--app",
+            &format!("foobar:s3cret:{KEY}"),
+            "--safe-mode",
+            "--interval",
+            "100ms",
+            "--devices",
+            "2",
+        ],
+    );
+    let raw = emulate.listen(&env, "foobar", &["--count", "2", "--format", "raw"]);
+    raw.code(0);
+    for line in raw.stdout.lines() {
+        let push: Value = serde_json::from_str(line).expect("raw push is JSON");
+        assert!(push["encryptData"].is_string(), "{push}");
+        assert!(push.get("data").is_none(), "{push}");
+    }
+    let plain = emulate.listen(
+        &env,
+        "foobar",
+        &["--count", "2", "--format", "json", "--app-key", KEY],
+    );
+    plain.code(0);
+    for push in plain.json_lines() {
+        assert!(push["data"].is_object(), "decrypted in place: {push}");
+        assert!(push.get("encryptData").is_none(), "{push}");
+    }
+}
+
+#[test]
+fn a_replay_from_stdin_is_published_in_order_to_its_app_only() {
+    let env = secret_env("s1");
+    let replay: String = (0..5)
+        .map(|i| format!("{{\"appId\":\"one\",\"sn\":\"R{i}\",\"data\":{{\"n\":{i}}}}}\n"))
+        .collect();
+    let emulate = Emulate::start_with_stdin(
+        &env,
+        &[
+            "--app",
+            "one:s1",
+            "--app",
+            "two:s2",
+            "--replay",
+            "-",
+            "--interval",
+            "50ms",
+        ],
+        Some(replay.as_bytes()),
+    );
+    let run = emulate.listen(&env, "one", &["--count", "5", "--format", "json"]);
+    run.code(0);
+    let sns: Vec<String> = run
+        .json_lines()
+        .iter()
+        .map(|p| p["sn"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(sns, ["R0", "R1", "R2", "R3", "R4"]);
+}
+
+#[test]
+fn drop_after_closes_each_connection_and_listen_reconnects() {
+    let env = secret_env("s1");
+    let emulate = Emulate::start(
+        &env,
+        &[
+            "--app-id",
+            "one",
+            "--app-secret",
+            "s1",
+            "--drop-after",
+            "3",
+            "--interval",
+            "50ms",
+        ],
+    );
+    let run = emulate.listen(&env, "one", &["--count", "5", "--format", "json"]);
+    run.code(0).stderr_contains("connection lost");
+    assert_eq!(run.json_lines().len(), 5);
+    assert!(!run.stderr.contains(" 0 reconnects"), "{}", run.stderr);
+}
+
+#[test]
+fn bad_settings_exit_with_their_documented_codes() {
+    let env = TestEnv::new();
+    env.run(&["emulate", "--port", "0", "--app", "a:s", "--safe-mode"])
+        .code(6)
+        .stderr_contains("safe mode needs an AppKey for app 'a'");
+    env.run(&["emulate", "--port", "0", "--app", "nosecret"])
+        .code(2)
+        .stderr_contains("ID:SECRET");
+    env.run(&["emulate", "--max-qos", "2"]).code(2);
+    env.run(&["emulate", "--port", "0", "--replay", "/nonexistent/pushes.ndjson"])
+        .code(6)
+        .stderr_contains("/nonexistent/pushes.ndjson");
+    let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port().to_string();
+    env.run(&["emulate", "--port", &port])
+        .code(3)
+        .stderr_contains("cannot listen on 127.0.0.1:");
+}
