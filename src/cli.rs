@@ -65,10 +65,20 @@ Exit status: 0 after Ctrl-C/SIGTERM; 2 usage error; 3 cannot listen on the addre
 #[derive(Debug, Args)]
 pub struct EmulateArgs {
     /// AppID of the app to serve (MQTT username, clientId prefix)
-    #[arg(long, value_name = "ID", requires = "app_secret", help_heading = "Apps")]
+    #[arg(
+        long,
+        value_name = "ID",
+        requires = "app_secret",
+        help_heading = "Apps"
+    )]
     pub app_id: Option<String>,
     /// AppSecret of that app (MQTT password)
-    #[arg(long, value_name = "SECRET", requires = "app_id", help_heading = "Apps")]
+    #[arg(
+        long,
+        value_name = "SECRET",
+        requires = "app_id",
+        help_heading = "Apps"
+    )]
     pub app_secret: Option<String>,
     /// AppKey of that app, for --safe-mode (43 characters)
     #[arg(long, value_name = "KEY", requires = "app_id", help_heading = "Apps")]
@@ -78,7 +88,12 @@ pub struct EmulateArgs {
     pub apps: Vec<String>,
 
     /// Address to listen on
-    #[arg(long, value_name = "IP", default_value = "127.0.0.1", help_heading = "Broker")]
+    #[arg(
+        long,
+        value_name = "IP",
+        default_value = "127.0.0.1",
+        help_heading = "Broker"
+    )]
     pub bind: std::net::IpAddr,
     /// Port to listen on (0 picks a free one; the first line says which)
     #[arg(long, default_value_t = 1883, help_heading = "Broker")]

@@ -191,7 +191,9 @@ mod tests {
     #[test]
     fn the_emulator_sealer_is_the_platform_cipher() {
         use crate::emulator::PushSealer as _;
-        let sealed = codec().seal("foobar", r#"{"temperature":21.5}"#).expect("seal");
+        let sealed = codec()
+            .seal("foobar", r#"{"temperature":21.5}"#)
+            .expect("seal");
         let mut opener = codec();
         let plain = opener.decrypt(&sealed, Some("foobar")).expect("decrypt");
         assert_eq!(plain.message, r#"{"temperature":21.5}"#);

@@ -153,23 +153,13 @@ fn the_app_key_never_appears_in_output() {
     }
 }
 
-/// Runs the command under a pseudo-terminal and returns what the screen got.
-fn run_on_terminal(env: &TestEnv, args: &[&str], no_color: bool) -> String {
-    let output = env
-        .terminal_command(args, no_color)
-        .output()
-        .expect("util-linux `script` runs commands under a pseudo-terminal");
-    assert!(output.status.success(), "{output:?}");
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
 #[test]
 fn on_a_terminal_a_decrypted_push_is_rendered_for_reading_with_colour() {
     let env = keyed();
     let plain = r#"{"appId":"foobar","sn":"0117C9AB12","deviceType":"node","data":{"temperature":21.5,"leak":true}}"#;
     let sealed = env.run_with_stdin(&["encrypt", "--push", "-"], plain.as_bytes());
     let push = sealed.stdout.trim_end();
-    let screen = run_on_terminal(&env, &["decrypt", push], false);
+    let screen = env.run_on_terminal(&["decrypt", push], false);
     assert!(
         screen.contains('\u{1b}'),
         "no colour on a terminal:\n{screen}"
@@ -178,7 +168,7 @@ fn on_a_terminal_a_decrypted_push_is_rendered_for_reading_with_colour() {
         screen.contains("decrypted") && screen.contains("°C") && screen.contains("ALARM"),
         "{screen}"
     );
-    let plain_screen = run_on_terminal(&env, &["decrypt", push], true);
+    let plain_screen = env.run_on_terminal(&["decrypt", push], true);
     assert!(
         !plain_screen.contains('\u{1b}'),
         "NO_COLOR ignored:\n{plain_screen}"

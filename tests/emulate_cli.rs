@@ -53,10 +53,19 @@ impl Emulate {
 
     fn mosquitto_sub(&self, user: &str, password: &str, client_id: &str, rest: &[&str]) -> Run {
         let mut cmd = Command::new("mosquitto_sub");
-        cmd.args(["-h", "127.0.0.1", "-p", &self.port, "-u", user, "-P", password])
-            .args(["-i", client_id, "-W", "15"])
-            .args(rest)
-            .stdin(Stdio::null());
+        cmd.args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &self.port,
+            "-u",
+            user,
+            "-P",
+            password,
+        ])
+        .args(["-i", client_id, "-W", "15"])
+        .args(rest)
+        .stdin(Stdio::null());
         Run::from(cmd.output().expect("mosquitto_sub runs"))
     }
 
@@ -118,7 +127,10 @@ fn mosquitto_sub_with_the_right_credentials_receives_realistic_pushes() {
     }
     let devices: std::collections::HashSet<&str> =
         pushes.iter().filter_map(|p| p["sn"].as_str()).collect();
-    assert!(devices.len() > 1, "pushes from several devices: {devices:?}");
+    assert!(
+        devices.len() > 1,
+        "pushes from several devices: {devices:?}"
+    );
     emulate.daemon.wait_for_line(
         |l| l.contains("subscribe granted: 'demo/sub-1' to users/demo/devices at QoS"),
         WAIT,
@@ -269,9 +281,15 @@ fn bad_settings_exit_with_their_documented_codes() {
         .code(2)
         .stderr_contains("ID:SECRET");
     env.run(&["emulate", "--max-qos", "2"]).code(2);
-    env.run(&["emulate", "--port", "0", "--replay", "/nonexistent/pushes.ndjson"])
-        .code(6)
-        .stderr_contains("/nonexistent/pushes.ndjson");
+    env.run(&[
+        "emulate",
+        "--port",
+        "0",
+        "--replay",
+        "/nonexistent/pushes.ndjson",
+    ])
+    .code(6)
+    .stderr_contains("/nonexistent/pushes.ndjson");
     let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = taken.local_addr().expect("addr").port().to_string();
     env.run(&["emulate", "--port", &port])

@@ -509,3 +509,44 @@ fn demo_mode_needs_no_credentials() {
         .stderr_contains("demo: built-in emulator on 127.0.0.1:");
     assert_eq!(run.json_lines().len(), 2);
 }
+
+/// Lines of `screen` that are push headers (`HH:MM:SS.mmm  <sn> …`), colours removed.
+fn push_headers(screen: &str) -> Vec<String> {
+    let ansi = regex::Regex::new("\u{1b}\\[[0-9;]*m").expect("regex");
+    let header = regex::Regex::new(r"^\d\d:\d\d:\d\d\.\d{3}  \S").expect("regex");
+    screen
+        .lines()
+        .map(|line| {
+            ansi.replace_all(line.trim_end_matches('\r'), "")
+                .into_owned()
+        })
+        .filter(|line| header.is_match(line))
+        .collect()
+}
+
+#[test]
+fn listen_demo_is_coloured_on_a_terminal_and_plain_ndjson_when_piped() {
+    let env = TestEnv::new();
+    let args = ["listen", "--demo", "--count", "3"];
+    let screen = env.run_on_terminal(&args, false);
+    assert!(
+        screen.contains("\u{1b}["),
+        "no colour on a terminal:\n{screen}"
+    );
+    assert_eq!(push_headers(&screen).len(), 3, "{screen}");
+    assert!(
+        screen.contains("subscribed to users/demo/devices"),
+        "{screen}"
+    );
+
+    let plain = env.run_on_terminal(&args, true);
+    assert!(!plain.contains('\u{1b}'), "NO_COLOR ignored:\n{plain}");
+    assert_eq!(push_headers(&plain).len(), 3, "{plain}");
+
+    let piped = env.run(&args);
+    piped.code(0);
+    assert!(!piped.stdout.contains('\u{1b}'), "{}", piped.stdout);
+    let pushes = piped.json_lines();
+    assert_eq!(pushes.len(), 3);
+    assert!(pushes.iter().all(|p| p["appId"] == "demo"), "{pushes:?}");
+}

@@ -103,7 +103,10 @@ fn with_codec(app: AppConfig) -> Result<AppConfig> {
         return Ok(app);
     };
     let key = AppKey::parse(key.expose()).map_err(|err| {
-        Error::config(format!("the AppKey of app '{}' is unusable: {err}", app.app_id))
+        Error::config(format!(
+            "the AppKey of app '{}' is unusable: {err}",
+            app.app_id
+        ))
     })?;
     Ok(app.with_sealer(Arc::new(SafeModeCodec::new(&key))))
 }

@@ -66,6 +66,21 @@ impl TestEnv {
         cmd
     }
 
+    /// Runs under a pseudo-terminal, asserts success, and returns what the screen got
+    /// (stdout and stderr together, as on a real terminal).
+    pub fn run_on_terminal(&self, args: &[&str], no_color: bool) -> String {
+        assert!(
+            require_tool("script", "util-linux"),
+            "`script` runs commands under a pseudo-terminal"
+        );
+        let output = self
+            .terminal_command(args, no_color)
+            .output()
+            .expect("util-linux `script` runs");
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
     /// Own config file and home, no inherited SENSORO_* variables, no colour, plus the
     /// variables set with [`TestEnv::env`].
     fn isolate(&self, cmd: &mut Command) {
@@ -223,7 +238,10 @@ impl Daemon {
         let (tx, lines) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             use std::io::BufRead as _;
-            for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
                 if tx.send(line).is_err() {
                     break;
                 }
