@@ -19,6 +19,9 @@ _sensoro__mqtt() {
             sensoro__mqtt,completions)
                 cmd="sensoro__mqtt__subcmd__completions"
                 ;;
+            sensoro__mqtt,connect)
+                cmd="sensoro__mqtt__subcmd__connect"
+                ;;
             sensoro__mqtt,decrypt)
                 cmd="sensoro__mqtt__subcmd__decrypt"
                 ;;
@@ -42,6 +45,9 @@ _sensoro__mqtt() {
                 ;;
             sensoro__mqtt__subcmd__help,completions)
                 cmd="sensoro__mqtt__subcmd__help__subcmd__completions"
+                ;;
+            sensoro__mqtt__subcmd__help,connect)
+                cmd="sensoro__mqtt__subcmd__help__subcmd__connect"
                 ;;
             sensoro__mqtt__subcmd__help,decrypt)
                 cmd="sensoro__mqtt__subcmd__help__subcmd__decrypt"
@@ -122,7 +128,7 @@ _sensoro__mqtt() {
 
     case "${cmd}" in
         sensoro__mqtt)
-            opts="-h -V --help --version listen validate-id profile decrypt encrypt emulate completions help"
+            opts="-h -V --help --version listen connect validate-id profile decrypt encrypt emulate completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -142,6 +148,83 @@ _sensoro__mqtt() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sensoro__subcmd__mqtt__subcmd__connect)
+            opts="-h -V --app-id --app-secret --app-key --host --port --tls --ca-file --profile --client-id --qos --topic --timeout --json --save --force --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --app-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --app-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --app-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --qos)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --topic)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --save)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -294,7 +377,7 @@ _sensoro__mqtt() {
             return 0
             ;;
         sensoro__subcmd__mqtt__subcmd__help)
-            opts="listen validate-id profile decrypt encrypt emulate completions help"
+            opts="listen connect validate-id profile decrypt encrypt emulate completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -308,6 +391,20 @@ _sensoro__mqtt() {
             return 0
             ;;
         sensoro__subcmd__mqtt__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sensoro__subcmd__mqtt__subcmd__help__subcmd__connect)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -490,7 +587,7 @@ _sensoro__mqtt() {
             return 0
             ;;
         sensoro__subcmd__mqtt__subcmd__listen)
-            opts="-h -V --demo --app-id --app-secret --app-key --host --port --profile --client-id --clean --qos --topic --format --color --compact --wide --envelope --output --count --timeout --sn --device-type --type --help --version"
+            opts="-h -V --demo --app-id --app-secret --app-key --host --port --tls --ca-file --profile --client-id --qos --topic --clean --format --color --compact --wide --envelope --output --count --timeout --sn --device-type --type --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -516,6 +613,21 @@ _sensoro__mqtt() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ca-file)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -524,16 +636,16 @@ _sensoro__mqtt() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --clean)
-                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
-                    return 0
-                    ;;
                 --qos)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --topic)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --clean)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
                 --format)

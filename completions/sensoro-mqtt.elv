@@ -23,6 +23,7 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand listen 'Subscribe to users/<AppID>/devices and print every push'
+            cand connect 'Check credentials and connectivity step by step, and explain any refusal'
             cand validate-id 'Check clientIds against the platform rule (for humans and CI)'
             cand profile 'Manage stored credential profiles'
             cand decrypt 'Decrypt safe-mode payloads: encryptData, a push, or an NDJSON stream'
@@ -33,15 +34,16 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
         }
         &'sensoro-mqtt;listen'= {
             cand --app-id 'AppID (MQTT username) [env: SENSORO_APP_ID]'
-            cand --app-secret 'AppSecret (MQTT password); prefer SENSORO_APP_SECRET or a profile'
+            cand --app-secret 'AppSecret (MQTT password); prefer SENSORO_APP_SECRET, a profile or the prompt'
             cand --app-key 'AppKey to decrypt safe-mode pushes [env: SENSORO_APP_KEY]'
             cand --host 'Broker host from the platform''s developer page [env: SENSORO_HOST]'
             cand --port 'Broker port [env: SENSORO_PORT; default 1883]'
+            cand --ca-file 'CA bundle (PEM) to verify the broker''s certificate with (implies --tls)'
             cand --profile 'Take settings from this profile [env: SENSORO_PROFILE]'
-            cand --client-id 'The clientId [default: <AppID>/<profile client_suffix or random>]'
-            cand --clean 'Clean session; false with a fixed --client-id keeps QoS 1 pushes sent while away'
+            cand --client-id 'The clientId [default: <AppID>/<suffix>]'
             cand --qos 'Subscription QoS [default: the profile''s qos, else 1]'
             cand --topic 'Subscribe to this topic instead of users/<AppID>/devices'
+            cand --clean 'Clean session; false with a fixed --client-id keeps QoS 1 pushes sent while away'
             cand --format 'Output format [default: pretty on a terminal, json otherwise]'
             cand --color 'Colour in the pretty format (NO_COLOR is honoured)'
             cand --output 'Also append every push as NDJSON to FILE'
@@ -51,9 +53,32 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
             cand --device-type 'Only this deviceType (repeatable)'
             cand --type 'Only this push type, e.g. text (repeatable)'
             cand --demo 'Listen to a built-in emulator (demo app, simulated devices): no credentials needed'
+            cand --tls 'Connect with TLS (rustls; the system''s root certificates unless --ca-file)'
             cand --compact 'Pretty format: one line per push'
             cand --wide 'Pretty format: never wrap or shorten'
             cand --envelope 'JSON lines become {received_at, topic, qos, retain, dup, push}'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sensoro-mqtt;connect'= {
+            cand --app-id 'AppID (MQTT username) [env: SENSORO_APP_ID]'
+            cand --app-secret 'AppSecret (MQTT password); prefer SENSORO_APP_SECRET, a profile or the prompt'
+            cand --app-key 'AppKey to decrypt safe-mode pushes [env: SENSORO_APP_KEY]'
+            cand --host 'Broker host from the platform''s developer page [env: SENSORO_HOST]'
+            cand --port 'Broker port [env: SENSORO_PORT; default 1883]'
+            cand --ca-file 'CA bundle (PEM) to verify the broker''s certificate with (implies --tls)'
+            cand --profile 'Take settings from this profile [env: SENSORO_PROFILE]'
+            cand --client-id 'The clientId [default: <AppID>/<suffix>]'
+            cand --qos 'Subscription QoS [default: the profile''s qos, else 1]'
+            cand --topic 'Subscribe to this topic instead of users/<AppID>/devices'
+            cand --timeout 'Bound on the whole check (500ms, 10s, 1m)'
+            cand --save 'After a successful check, store these settings as profile NAME'
+            cand --color 'Colour in the report (NO_COLOR is honoured)'
+            cand --tls 'Connect with TLS (rustls; the system''s root certificates unless --ca-file)'
+            cand --json 'Print the report as one JSON object (for CI)'
+            cand --force 'With --save: replace an existing profile of that name'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -195,6 +220,7 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
         }
         &'sensoro-mqtt;help'= {
             cand listen 'Subscribe to users/<AppID>/devices and print every push'
+            cand connect 'Check credentials and connectivity step by step, and explain any refusal'
             cand validate-id 'Check clientIds against the platform rule (for humans and CI)'
             cand profile 'Manage stored credential profiles'
             cand decrypt 'Decrypt safe-mode payloads: encryptData, a push, or an NDJSON stream'
@@ -204,6 +230,8 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sensoro-mqtt;help;listen'= {
+        }
+        &'sensoro-mqtt;help;connect'= {
         }
         &'sensoro-mqtt;help;validate-id'= {
         }

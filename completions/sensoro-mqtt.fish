@@ -27,6 +27,7 @@ end
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -s h -l help -d 'Print help'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -s V -l version -d 'Print version'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "listen" -d 'Subscribe to users/<AppID>/devices and print every push'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "connect" -d 'Check credentials and connectivity step by step, and explain any refusal'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "validate-id" -d 'Check clientIds against the platform rule (for humans and CI)'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "profile" -d 'Manage stored credential profiles'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "decrypt" -d 'Decrypt safe-mode payloads: encryptData, a push, or an NDJSON stream'
@@ -35,16 +36,17 @@ complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "emulate" 
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -l app-id -d 'AppID (MQTT username) [env: SENSORO_APP_ID]' -r
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -l app-secret -d 'AppSecret (MQTT password); prefer SENSORO_APP_SECRET or a profile' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -l app-secret -d 'AppSecret (MQTT password); prefer SENSORO_APP_SECRET, a profile or the prompt' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -l app-key -d 'AppKey to decrypt safe-mode pushes [env: SENSORO_APP_KEY]' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -l host -d 'Broker host from the platform\'s developer page [env: SENSORO_HOST]' -r -f -a "(__fish_print_hostnames)"
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -l port -d 'Broker port [env: SENSORO_PORT; default 1883]' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -l ca-file -d 'CA bundle (PEM) to verify the broker\'s certificate with (implies --tls)' -r -F
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -l profile -d 'Take settings from this profile [env: SENSORO_PROFILE]' -r
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -l client-id -d 'The clientId [default: <AppID>/<profile client_suffix or random>]' -r
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -l clean -d 'Clean session; false with a fixed --client-id keeps QoS 1 pushes sent while away' -r -f -a "true\t''
-false\t''"
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -l client-id -d 'The clientId [default: <AppID>/<suffix>]' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -l qos -d 'Subscription QoS [default: the profile\'s qos, else 1]' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -l topic -d 'Subscribe to this topic instead of users/<AppID>/devices' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -l clean -d 'Clean session; false with a fixed --client-id keeps QoS 1 pushes sent while away' -r -f -a "true\t''
+false\t''"
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -l format -d 'Output format [default: pretty on a terminal, json otherwise]' -r -f -a "pretty\t'For people: time, device, readings with units'
 json\t'NDJSON, one push per line'
 raw\t'The payload bytes as received'"
@@ -58,11 +60,32 @@ complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -l sn 
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -l device-type -d 'Only this deviceType (repeatable)' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -l type -d 'Only this push type, e.g. text (repeatable)' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -l demo -d 'Listen to a built-in emulator (demo app, simulated devices): no credentials needed'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -l tls -d 'Connect with TLS (rustls; the system\'s root certificates unless --ca-file)'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -l compact -d 'Pretty format: one line per push'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -l wide -d 'Pretty format: never wrap or shorten'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -l envelope -d 'JSON lines become {received_at, topic, qos, retain, dup, push}'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -s V -l version -d 'Print version'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand connect" -l app-id -d 'AppID (MQTT username) [env: SENSORO_APP_ID]' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand connect" -l app-secret -d 'AppSecret (MQTT password); prefer SENSORO_APP_SECRET, a profile or the prompt' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand connect" -l app-key -d 'AppKey to decrypt safe-mode pushes [env: SENSORO_APP_KEY]' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand connect" -l host -d 'Broker host from the platform\'s developer page [env: SENSORO_HOST]' -r -f -a "(__fish_print_hostnames)"
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand connect" -l port -d 'Broker port [env: SENSORO_PORT; default 1883]' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand connect" -l ca-file -d 'CA bundle (PEM) to verify the broker\'s certificate with (implies --tls)' -r -F
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand connect" -l profile -d 'Take settings from this profile [env: SENSORO_PROFILE]' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand connect" -l client-id -d 'The clientId [default: <AppID>/<suffix>]' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand connect" -l qos -d 'Subscription QoS [default: the profile\'s qos, else 1]' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand connect" -l topic -d 'Subscribe to this topic instead of users/<AppID>/devices' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand connect" -l timeout -d 'Bound on the whole check (500ms, 10s, 1m)' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand connect" -l save -d 'After a successful check, store these settings as profile NAME' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand connect" -l color -d 'Colour in the report (NO_COLOR is honoured)' -r -f -a "auto\t'On a terminal unless NO_COLOR is set'
+always\t'Always'
+never\t'Never'"
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand connect" -l tls -d 'Connect with TLS (rustls; the system\'s root certificates unless --ca-file)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand connect" -l json -d 'Print the report as one JSON object (for CI)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand connect" -l force -d 'With --save: replace an existing profile of that name'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand connect" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand connect" -s V -l version -d 'Print version'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand validate-id" -l app-id -d 'The AppID the ids must start with [env: SENSORO_APP_ID; else the profile\'s app_id]' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand validate-id" -l profile -d 'Take the AppID from this profile [env: SENSORO_PROFILE]' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand validate-id" -l json -d 'Print one JSON object per id (NDJSON)'
@@ -140,14 +163,15 @@ complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -s h 
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -s V -l version -d 'Print version'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen validate-id profile decrypt encrypt emulate completions help" -f -a "listen" -d 'Subscribe to users/<AppID>/devices and print every push'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen validate-id profile decrypt encrypt emulate completions help" -f -a "validate-id" -d 'Check clientIds against the platform rule (for humans and CI)'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen validate-id profile decrypt encrypt emulate completions help" -f -a "profile" -d 'Manage stored credential profiles'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen validate-id profile decrypt encrypt emulate completions help" -f -a "decrypt" -d 'Decrypt safe-mode payloads: encryptData, a push, or an NDJSON stream'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen validate-id profile decrypt encrypt emulate completions help" -f -a "encrypt" -d 'Encrypt text or pushes the way the platform\'s safe mode does'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen validate-id profile decrypt encrypt emulate completions help" -f -a "emulate" -d 'Run a local broker that behaves like the platform (offline development, demos, tests)'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen validate-id profile decrypt encrypt emulate completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen validate-id profile decrypt encrypt emulate completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions help" -f -a "listen" -d 'Subscribe to users/<AppID>/devices and print every push'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions help" -f -a "connect" -d 'Check credentials and connectivity step by step, and explain any refusal'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions help" -f -a "validate-id" -d 'Check clientIds against the platform rule (for humans and CI)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions help" -f -a "profile" -d 'Manage stored credential profiles'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions help" -f -a "decrypt" -d 'Decrypt safe-mode payloads: encryptData, a push, or an NDJSON stream'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions help" -f -a "encrypt" -d 'Encrypt text or pushes the way the platform\'s safe mode does'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions help" -f -a "emulate" -d 'Run a local broker that behaves like the platform (offline development, demos, tests)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "list" -d 'List stored profiles (the default one is marked with *)'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "show" -d 'Show one profile (the default one without NAME); secrets are masked'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "add" -d 'Store a new profile (or replace one with --force)'

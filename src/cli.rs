@@ -34,6 +34,9 @@ pub enum Command {
     /// Subscribe to users/<AppID>/devices and print every push
     #[command(after_help = LISTEN_HELP)]
     Listen(ListenArgs),
+    /// Check credentials and connectivity step by step, and explain any refusal
+    #[command(after_help = CONNECT_HELP)]
+    Connect(ConnectArgs),
     /// Check clientIds against the platform rule (for humans and CI)
     #[command(after_help = VALIDATE_ID_HELP)]
     ValidateId(ValidateIdArgs),
@@ -207,42 +210,56 @@ Exit status: 0 on --count, Ctrl-C, SIGTERM or a closed pipe; 3 network failure o
 connection; 4 refused (CONNACK or SUBACK); 6 configuration, including an invalid clientId;
 124 when --timeout passes before --count is reached.";
 
+/// Where and as whom to connect: flags > environment > `--profile` > the default profile.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Connection")]
+pub struct ConnectionArgs {
+    /// AppID (MQTT username) [env: SENSORO_APP_ID]
+    #[arg(long, value_name = "ID")]
+    pub app_id: Option<String>,
+    /// AppSecret (MQTT password); prefer SENSORO_APP_SECRET, a profile or the prompt
+    #[arg(long, value_name = "SECRET")]
+    pub app_secret: Option<String>,
+    /// AppKey to decrypt safe-mode pushes [env: SENSORO_APP_KEY]
+    #[arg(long, value_name = "KEY")]
+    pub app_key: Option<String>,
+    /// Broker host from the platform's developer page [env: SENSORO_HOST]
+    #[arg(long, value_hint = ValueHint::Hostname)]
+    pub host: Option<String>,
+    /// Broker port [env: SENSORO_PORT; default 1883]
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Connect with TLS (rustls; the system's root certificates unless --ca-file)
+    #[arg(long)]
+    pub tls: bool,
+    /// CA bundle (PEM) to verify the broker's certificate with (implies --tls)
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub ca_file: Option<PathBuf>,
+    /// Take settings from this profile [env: SENSORO_PROFILE]
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// The clientId [default: <AppID>/<suffix>]
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// Subscription QoS [default: the profile's qos, else 1]
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=1))]
+    pub qos: Option<u8>,
+    /// Subscribe to this topic instead of users/<AppID>/devices
+    #[arg(long)]
+    pub topic: Option<String>,
+}
+
 /// `listen`.
 #[derive(Debug, Args)]
 pub struct ListenArgs {
     /// Listen to a built-in emulator (demo app, simulated devices): no credentials needed
-    #[arg(long, conflicts_with_all = ["app_id", "app_secret", "host", "port", "profile", "client_id", "topic"])]
+    #[arg(long, conflicts_with_all = ["app_id", "app_secret", "host", "port", "profile", "client_id", "topic", "tls", "ca_file"])]
     pub demo: bool,
-    /// AppID (MQTT username) [env: SENSORO_APP_ID]
-    #[arg(long, value_name = "ID", help_heading = "Connection")]
-    pub app_id: Option<String>,
-    /// AppSecret (MQTT password); prefer SENSORO_APP_SECRET or a profile
-    #[arg(long, value_name = "SECRET", help_heading = "Connection")]
-    pub app_secret: Option<String>,
-    /// AppKey to decrypt safe-mode pushes [env: SENSORO_APP_KEY]
-    #[arg(long, value_name = "KEY", help_heading = "Connection")]
-    pub app_key: Option<String>,
-    /// Broker host from the platform's developer page [env: SENSORO_HOST]
-    #[arg(long, value_hint = ValueHint::Hostname, help_heading = "Connection")]
-    pub host: Option<String>,
-    /// Broker port [env: SENSORO_PORT; default 1883]
-    #[arg(long, help_heading = "Connection")]
-    pub port: Option<u16>,
-    /// Take settings from this profile [env: SENSORO_PROFILE]
-    #[arg(long, value_name = "NAME", help_heading = "Connection")]
-    pub profile: Option<String>,
-    /// The clientId [default: <AppID>/<profile client_suffix or random>]
-    #[arg(long, value_name = "ID", help_heading = "Connection")]
-    pub client_id: Option<String>,
+    #[command(flatten)]
+    pub conn: ConnectionArgs,
     /// Clean session; false with a fixed --client-id keeps QoS 1 pushes sent while away
     #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set, help_heading = "Connection")]
     pub clean: bool,
-    /// Subscription QoS [default: the profile's qos, else 1]
-    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=1), help_heading = "Connection")]
-    pub qos: Option<u8>,
-    /// Subscribe to this topic instead of users/<AppID>/devices
-    #[arg(long, help_heading = "Connection")]
-    pub topic: Option<String>,
 
     /// Output format [default: pretty on a terminal, json otherwise]
     #[arg(long, value_enum, help_heading = "Output")]
@@ -282,6 +299,38 @@ pub struct ListenArgs {
         help_heading = "Stopping and filtering"
     )]
     pub r#type: Vec<String>,
+}
+
+const CONNECT_HELP: &str = "\
+Steps, each timed: local checks (AppID, AppSecret, clientId rule) -> DNS -> TCP -> TLS (with
+--tls) -> CONNECT/CONNACK -> SUBSCRIBE/SUBACK -> DISCONNECT. The report goes to stdout (one
+JSON object with --json); a spinner runs on stderr when it is a terminal. The clientId is
+<AppID>/ plus a random suffix unless --client-id is given, so that a running consumer with
+a fixed clientId is not kicked off by the check.
+
+Exit status: 0 every step passed; 3 DNS, TCP, TLS or timeout; 4 refused (CONNACK or SUBACK);
+6 configuration (missing AppID/AppSecret/host, clientId breaking the rule, bad --save).";
+
+/// `connect`.
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    #[command(flatten)]
+    pub conn: ConnectionArgs,
+    /// Bound on the whole check (500ms, 10s, 1m)
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = crate::commands::listen::parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Print the report as one JSON object (for CI)
+    #[arg(long)]
+    pub json: bool,
+    /// After a successful check, store these settings as profile NAME
+    #[arg(long, value_name = "NAME")]
+    pub save: Option<String>,
+    /// With --save: replace an existing profile of that name
+    #[arg(long, requires = "save")]
+    pub force: bool,
+    /// Colour in the report (NO_COLOR is honoured)
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
+    pub color: ColorArg,
 }
 
 /// `--format`.

@@ -97,6 +97,8 @@ pub enum Source {
     Env(&'static str),
     /// A stored profile.
     Profile(String),
+    /// Typed at a hidden prompt.
+    Prompt,
     /// The built-in default.
     Default,
 }
@@ -107,6 +109,7 @@ impl std::fmt::Display for Source {
             Source::Flag => f.write_str("command line"),
             Source::Env(name) => write!(f, "${name}"),
             Source::Profile(name) => write!(f, "profile '{name}'"),
+            Source::Prompt => f.write_str("the prompt"),
             Source::Default => f.write_str("default"),
         }
     }

@@ -12,5 +12,7 @@ pub mod emulator;
 pub mod error;
 pub mod mqtt;
 pub mod output;
+pub mod probe;
 pub mod push;
 pub mod secret;
+pub mod tls;

@@ -9,8 +9,12 @@
 use std::time::Duration;
 
 use rumqttc::mqttbytes::v4::{ConnectReturnCode, Packet, Publish, SubscribeReasonCode};
-use rumqttc::{AsyncClient, ConnectionError, Event, EventLoop, MqttOptions};
+use rumqttc::{
+    AsyncClient, ConnectionError, Event, EventLoop, MqttOptions, TlsConfiguration, Transport,
+};
+use std::sync::Arc;
 use tokio::sync::mpsc;
+use tokio_rustls::rustls::ClientConfig;
 
 use crate::secret::Secret;
 
@@ -34,6 +38,8 @@ pub struct SessionSettings {
     pub clean_session: bool,
     /// Keep-alive interval.
     pub keep_alive: Duration,
+    /// TLS client configuration; `None` for plain MQTT.
+    pub tls: Option<Arc<ClientConfig>>,
 }
 
 impl SessionSettings {
@@ -49,6 +55,11 @@ impl SessionSettings {
             .set_max_packet_size(MAX_INCOMING_PACKET, 64 * 1024)
             .set_manual_acks(true)
             .set_inflight(100);
+        if let Some(config) = &self.tls {
+            options.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(
+                config.clone(),
+            )));
+        }
         options
     }
 }
@@ -230,7 +241,9 @@ pub fn describe_error(err: &ConnectionError) -> String {
     }
 }
 
-fn packet_name(packet: &Packet) -> &'static str {
+/// The name of an MQTT packet, for messages.
+#[must_use]
+pub fn packet_name(packet: &Packet) -> &'static str {
     match packet {
         Packet::Connect(_) => "CONNECT",
         Packet::ConnAck(_) => "CONNACK",
@@ -282,6 +295,7 @@ mod tests {
             client_id: "a/x".into(),
             clean_session: true,
             keep_alive: Duration::from_secs(30),
+            tls: None,
         };
         assert!(!format!("{settings:?}").contains("very-secret-value"));
         assert_eq!(settings.options().max_packet_size(), MAX_INCOMING_PACKET);

@@ -15,8 +15,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use crate::cli::{FormatArg, ListenArgs};
-use crate::client_id;
-use crate::config::{CredentialFlags, Env, Qos, Resolver};
+use crate::config::{Env, Qos, Resolver};
 use crate::crypto::{AppKey, SafeModeCodec};
 use crate::emulator::{self, AppConfig, Emulator, EmulatorConfig, EmulatorHandle};
 use crate::error::{Error, ExitKind, Result};
@@ -26,6 +25,8 @@ use crate::output::printer::{OutputFormat, Printer, Received};
 use crate::output::ColorChoice;
 use crate::push::{parse_payload, Opener, Payload, SafeMode};
 use crate::secret::Secret;
+
+use super::target::{self, random_suffix};
 
 /// A connection lost this soon after CONNACK counts as "kicked".
 const KICK_WINDOW: Duration = Duration::from_secs(3);
@@ -99,9 +100,11 @@ fn demo_plan(args: &ListenArgs, handle: &EmulatorHandle) -> Plan {
             app_secret: Secret::new(emulator::DEMO_APP_SECRET),
             clean_session: true,
             keep_alive: Duration::from_secs(30),
+            tls: None,
         },
         topic: emulator::topic_for(&app_id),
         qos: args
+            .conn
             .qos
             .and_then(Qos::from_level)
             .unwrap_or(Qos::AtLeastOnce),
@@ -110,17 +113,7 @@ fn demo_plan(args: &ListenArgs, handle: &EmulatorHandle) -> Plan {
 }
 
 fn resolve_plan(args: &ListenArgs, env: Env) -> Result<Plan> {
-    let flags = CredentialFlags {
-        profile: args.profile.clone(),
-        app_id: args.app_id.clone(),
-        app_secret: args.app_secret.clone().map(Secret::new),
-        app_key: args.app_key.clone().map(Secret::new),
-        host: args.host.clone(),
-        port: args.port,
-        qos: args.qos.and_then(Qos::from_level),
-        ..CredentialFlags::default()
-    };
-    let resolver = Resolver::new(flags, env);
+    let resolver = target::resolver(&args.conn, env);
     let plan = build_plan(args, &resolver);
     super::print_warnings(resolver.take_warnings());
     plan
@@ -128,65 +121,31 @@ fn resolve_plan(args: &ListenArgs, env: Env) -> Result<Plan> {
 
 fn build_plan(args: &ListenArgs, resolver: &Resolver) -> Result<Plan> {
     let app_id = resolver.app_id()?.value;
-    let client_id = match &args.client_id {
+    let client_id = match &args.conn.client_id {
         Some(id) => id.clone(),
         None => {
             let suffix = resolver.client_suffix()?.unwrap_or_else(random_suffix);
             format!("{app_id}/{suffix}")
         }
     };
-    if let Some(violation) = client_id::explain(&app_id, client_id.as_bytes()) {
-        let mut err = Error::config(format!(
-            "clientId '{}' breaks the platform rule: {}",
-            client_id.escape_debug(),
-            violation.message
-        ));
-        if let Some(suggestion) = violation.suggestion {
-            err = err.with_hint(format!("try --client-id {suggestion}"));
-        }
-        return Err(err);
-    }
-    if resolver.tls()? {
-        return Err(
-            Error::config("TLS is not supported by listen yet").with_hint(
-                "connect without --tls (the platform's documented port 1883 is plain MQTT)",
-            ),
-        );
-    }
+    target::check_client_id(&app_id, &client_id)?;
+    let target = target::resolve(&args.conn, resolver)?;
     let settings = SessionSettings {
-        app_secret: resolver.app_secret()?.value,
-        host: resolver.host()?.value,
-        port: resolver.port()?.value,
-        app_id: app_id.clone(),
+        app_secret: target.app_secret.value,
+        host: target.host,
+        port: target.port,
+        app_id,
         client_id,
         clean_session: args.clean,
         keep_alive: Duration::from_secs(30),
+        tls: target.tls.map(|t| t.config),
     };
     Ok(Plan {
-        topic: args
-            .topic
-            .clone()
-            .unwrap_or_else(|| emulator::topic_for(&app_id)),
-        qos: resolver.qos()?,
-        app_key: resolver.app_key()?.map(|s| s.value),
+        topic: target.topic,
+        qos: target.qos,
+        app_key: target.app_key,
         settings,
     })
-}
-
-/// 12 random alphanumerics for a per-run clientId suffix.
-fn random_suffix() -> String {
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let mut bytes = [0u8; 12];
-    if getrandom::fill(&mut bytes).is_err() {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        bytes.copy_from_slice(&nanos.to_le_bytes()[..12]);
-    }
-    bytes
-        .iter()
-        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
-        .collect()
 }
 
 /// Counters for the summary.
@@ -560,13 +519,5 @@ mod tests {
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("3d").is_err());
-    }
-
-    #[test]
-    fn random_suffixes_are_valid_and_differ() {
-        let a = random_suffix();
-        assert_eq!(a.len(), 12);
-        assert!(client_id::is_valid(b"x", format!("x/{a}").as_bytes()));
-        assert_ne!(a, random_suffix());
     }
 }

@@ -2,10 +2,12 @@
 //! settings, call the library, and write results (stdout) and messages (stderr).
 
 pub mod completions;
+pub mod connect;
 pub mod decrypt;
 pub mod emulate;
 pub mod listen;
 pub mod profile;
+pub mod target;
 pub mod validate_id;
 
 use crate::cli::{Cli, Command};
@@ -17,6 +19,7 @@ pub fn run(cli: Cli) -> Result<()> {
     let env = Env::from_process();
     match cli.command {
         Command::Listen(args) => listen::run(&args, env),
+        Command::Connect(args) => connect::run(&args, env),
         Command::ValidateId(args) => validate_id::run(&args, env),
         Command::Profile(command) => profile::run(command, &env),
         Command::Decrypt(args) => decrypt::run_decrypt(&args, env),

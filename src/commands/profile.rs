@@ -197,7 +197,7 @@ fn secret_from(flag: Option<&str>, env: Option<&str>, what: &str) -> Result<Opti
     Ok((!answer.is_empty()).then(|| Secret::new(answer)))
 }
 
-fn check_profile_name(name: &str) -> Result<()> {
+pub(crate) fn check_profile_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name

@@ -6,6 +6,7 @@
 
 pub mod pretty;
 pub mod printer;
+pub mod report;
 pub mod style;
 
 /// When to use colour (`--color`).
