@@ -289,19 +289,21 @@ async fn steps(
         ),
     };
     let mut buf = BytesMut::with_capacity(4096);
-    let ack = run
+    let mut connack = None;
+    let connected = run
         .timed(
             StepKind::Connect,
             deadline,
             progress,
-            mqtt_connect(s, &mut stream, &mut buf),
+            mqtt_connect(s, &mut stream, &mut buf, &mut connack),
         )
-        .await?;
-    run.report.connack = Some(ConnackInfo {
+        .await;
+    run.report.connack = connack.map(|ack: ConnAck| ConnackInfo {
         code: ack.code as u8,
         meaning: mqtt::refusal_words(ack.code),
         session_present: ack.session_present,
     });
+    connected?;
     let granted = run
         .timed(
             StepKind::Subscribe,
@@ -624,25 +626,35 @@ fn tls_error(s: &ProbeSettings, tls: &TlsClient, err: &std::io::Error) -> StepEr
         .and_then(|e| e.downcast_ref::<rustls::Error>());
     let (message, hint): (String, String) = match inner {
         Some(rustls::Error::InvalidCertificate(cert)) => {
-            let hint = match cert {
-                rustls::CertificateError::UnknownIssuer => format!(
-                    "the certificate is not signed by {}: give the broker's CA with --ca-file",
-                    tls.describe_roots()
+            use rustls::CertificateError as C;
+            let (what, hint) = match cert {
+                C::UnknownIssuer | C::BadSignature => (
+                    "issued by a CA that is not trusted".to_owned(),
+                    format!(
+                        "the certificate is not signed by {}: give the broker's CA with \
+                         --ca-file",
+                        tls.describe_roots()
+                    ),
                 ),
-                rustls::CertificateError::NotValidForName
-                | rustls::CertificateError::NotValidForNameContext { .. } => format!(
-                    "the certificate is not for '{}': connect with the host name it was issued \
-                     for",
-                    s.host
+                C::NotValidForName | C::NotValidForNameContext { .. } => (
+                    format!("not valid for '{}'", s.host),
+                    format!(
+                        "the certificate is not for '{}': connect with the host name it was \
+                         issued for",
+                        s.host
+                    ),
                 ),
-                rustls::CertificateError::Expired
-                | rustls::CertificateError::ExpiredContext { .. } => {
+                C::Expired | C::ExpiredContext { .. } => (
+                    "expired".to_owned(),
                     "the broker's certificate has expired (or this machine's clock is wrong)"
-                        .to_owned()
-                }
-                _ => "the broker's certificate is not acceptable".to_owned(),
+                        .to_owned(),
+                ),
+                other => (
+                    format!("{other:?}"),
+                    "the broker's certificate is not acceptable".to_owned(),
+                ),
             };
-            (format!("certificate rejected: {cert:?}"), hint)
+            (format!("certificate rejected: {what}"), hint)
         }
         Some(other) => (
             format!("TLS handshake failed: {other}"),
@@ -705,30 +717,34 @@ async fn mqtt_connect(
     s: &ProbeSettings,
     stream: &mut Box<dyn Io>,
     buf: &mut BytesMut,
-) -> Result<(ConnAck, String), StepError> {
+    received: &mut Option<ConnAck>,
+) -> Result<((), String), StepError> {
     let mut connect = Connect::new(s.client_id.clone());
     connect.keep_alive = 30;
     connect.clean_session = true;
     connect.set_login(s.app_id.clone(), s.app_secret.expose());
     write_packet(stream, &Packet::Connect(connect)).await?;
     match read_packet(stream, buf).await? {
-        Some(Packet::ConnAck(ack)) if ack.code == ConnectReturnCode::Success => {
-            let detail = format!(
-                "CONNACK 0 accepted as {} (session present: {})",
-                s.client_id,
-                if ack.session_present { "yes" } else { "no" }
-            );
-            Ok((ack, detail))
+        Some(Packet::ConnAck(ack)) => {
+            *received = Some(ack.clone());
+            if ack.code == ConnectReturnCode::Success {
+                let detail = format!(
+                    "CONNACK 0 accepted as {} (session present: {})",
+                    s.client_id,
+                    if ack.session_present { "yes" } else { "no" }
+                );
+                return Ok(((), detail));
+            }
+            Err(StepError {
+                kind: ExitKind::Refused,
+                message: format!(
+                    "refused: CONNACK {} ({})",
+                    ack.code as u8,
+                    mqtt::refusal_words(ack.code)
+                ),
+                explanation: refusal_explanation(s, ack.code),
+            })
         }
-        Some(Packet::ConnAck(ack)) => Err(StepError {
-            kind: ExitKind::Refused,
-            message: format!(
-                "refused: CONNACK {} ({})",
-                ack.code as u8,
-                mqtt::refusal_words(ack.code)
-            ),
-            explanation: refusal_explanation(s, ack.code),
-        }),
         Some(other) => Err(StepError::network(
             format!(
                 "the broker answered CONNECT with {}",

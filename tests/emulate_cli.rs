@@ -7,84 +7,11 @@
 mod common;
 
 use std::net::TcpListener;
-use std::process::{Command, Stdio};
-use std::time::Duration;
 
-use common::{interrupt, require_tool, Daemon, Run, TestEnv};
+use common::{interrupt, require_tool, Emulate, TestEnv, WAIT};
 use serde_json::Value;
 
-const WAIT: Duration = Duration::from_secs(20);
 const KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
-
-/// A running `emulate` and the port it bound.
-struct Emulate {
-    daemon: Daemon,
-    port: String,
-}
-
-impl Emulate {
-    fn start(env: &TestEnv, args: &[&str]) -> Emulate {
-        Emulate::start_with_stdin(env, args, None)
-    }
-
-    fn start_with_stdin(env: &TestEnv, args: &[&str], stdin: Option<&[u8]>) -> Emulate {
-        let mut all = vec!["emulate", "--port", "0"];
-        all.extend_from_slice(args);
-        let mut cmd = env.command(&all);
-        cmd.stdout(Stdio::null());
-        if stdin.is_some() {
-            cmd.stdin(Stdio::piped());
-        }
-        let mut daemon = Daemon::spawn(cmd);
-        if let Some(bytes) = stdin {
-            use std::io::Write as _;
-            let mut input = daemon.child.stdin.take().expect("stdin");
-            input.write_all(bytes).expect("write replay");
-        }
-        let banner = daemon.wait_for_line(|l| l.starts_with("SENSORO emulator on "), WAIT);
-        let port = banner
-            .split("--port ")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .expect("banner names the port")
-            .to_owned();
-        Emulate { daemon, port }
-    }
-
-    fn mosquitto_sub(&self, user: &str, password: &str, client_id: &str, rest: &[&str]) -> Run {
-        let mut cmd = Command::new("mosquitto_sub");
-        cmd.args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &self.port,
-            "-u",
-            user,
-            "-P",
-            password,
-        ])
-        .args(["-i", client_id, "-W", "15"])
-        .args(rest)
-        .stdin(Stdio::null());
-        Run::from(cmd.output().expect("mosquitto_sub runs"))
-    }
-
-    fn listen(&self, env: &TestEnv, app_id: &str, rest: &[&str]) -> Run {
-        let mut args = vec![
-            "listen",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &self.port,
-            "--app-id",
-            app_id,
-            "--timeout",
-            "15s",
-        ];
-        args.extend_from_slice(rest);
-        env.run(&args)
-    }
-}
 
 fn secret_env(secret: &str) -> TestEnv {
     TestEnv::new().env("SENSORO_APP_SECRET", secret)

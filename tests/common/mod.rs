@@ -305,3 +305,76 @@ impl Drop for Daemon {
         let _ = self.child.wait();
     }
 }
+
+/// Bound on every wait for a child process.
+pub const WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// A running `emulate` and the port it bound.
+pub struct Emulate {
+    pub daemon: Daemon,
+    pub port: String,
+}
+
+impl Emulate {
+    pub fn start(env: &TestEnv, args: &[&str]) -> Emulate {
+        Emulate::start_with_stdin(env, args, None)
+    }
+
+    pub fn start_with_stdin(env: &TestEnv, args: &[&str], stdin: Option<&[u8]>) -> Emulate {
+        let mut all = vec!["emulate", "--port", "0"];
+        all.extend_from_slice(args);
+        let mut cmd = env.command(&all);
+        cmd.stdout(Stdio::null());
+        if stdin.is_some() {
+            cmd.stdin(Stdio::piped());
+        }
+        let mut daemon = Daemon::spawn(cmd);
+        if let Some(bytes) = stdin {
+            use std::io::Write as _;
+            let mut input = daemon.child.stdin.take().expect("stdin");
+            input.write_all(bytes).expect("write replay");
+        }
+        let banner = daemon.wait_for_line(|l| l.starts_with("SENSORO emulator on "), WAIT);
+        let port = banner
+            .split("--port ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .expect("banner names the port")
+            .to_owned();
+        Emulate { daemon, port }
+    }
+
+    pub fn mosquitto_sub(&self, user: &str, password: &str, client_id: &str, rest: &[&str]) -> Run {
+        let mut cmd = Command::new("mosquitto_sub");
+        cmd.args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &self.port,
+            "-u",
+            user,
+            "-P",
+            password,
+        ])
+        .args(["-i", client_id, "-W", "15"])
+        .args(rest)
+        .stdin(Stdio::null());
+        Run::from(cmd.output().expect("mosquitto_sub runs"))
+    }
+
+    pub fn listen(&self, env: &TestEnv, app_id: &str, rest: &[&str]) -> Run {
+        let mut args = vec![
+            "listen",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &self.port,
+            "--app-id",
+            app_id,
+            "--timeout",
+            "15s",
+        ];
+        args.extend_from_slice(rest);
+        env.run(&args)
+    }
+}
