@@ -550,3 +550,35 @@ fn listen_demo_is_coloured_on_a_terminal_and_plain_ndjson_when_piped() {
     assert_eq!(pushes.len(), 3);
     assert!(pushes.iter().all(|p| p["appId"] == "demo"), "{pushes:?}");
 }
+
+#[test]
+fn being_kicked_repeatedly_is_blamed_on_a_duplicate_client_id() {
+    let env = TestEnv::new().env("SENSORO_APP_SECRET", "s1");
+    let emulate = common::Emulate::start(&env, &["--app", "one:s1", "--devices", "0"]);
+    let args = [
+        "listen",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &emulate.port,
+        "--app-id",
+        "one",
+        "--client-id",
+        "one/twin",
+        "--timeout",
+        "30s",
+    ];
+    let spawn_twin = || {
+        let mut cmd = env.command(&args);
+        cmd.stdout(Stdio::null());
+        common::Daemon::spawn(cmd)
+    };
+    let mut first = spawn_twin();
+    first.wait_for_line(|l| l.starts_with("subscribed to"), common::WAIT);
+    let _second = spawn_twin();
+    let warning = first.wait_for_line(
+        |l| l.contains("another client probably uses the same clientId"),
+        Duration::from_secs(25),
+    );
+    assert!(warning.contains("one/twin"), "{warning}");
+}
