@@ -397,48 +397,37 @@ fn tls_failures_say_what_is_wrong_with_the_certificate() {
 fn listen_receives_pushes_over_tls() {
     let (env, emulate) = emulator();
     let front = TlsFront::start(&emulate.port);
-    let ca = front.ca_file.display().to_string();
-    let run = env.run(&[
-        "listen",
-        "--host",
-        "localhost",
-        "--port",
-        &front.port,
-        "--app-id",
-        "foobar",
-        "--tls",
-        "--ca-file",
-        &ca,
-        "--count",
-        "3",
-        "--timeout",
-        "20s",
-        "--format",
-        "json",
-    ]);
+    let listen_tls = |ca: &str, rest: &[&str]| {
+        let mut args = vec![
+            "listen",
+            "--host",
+            "localhost",
+            "--port",
+            &front.port,
+            "--app-id",
+            "foobar",
+            "--tls",
+            "--ca-file",
+            ca,
+            "--timeout",
+            "20s",
+        ];
+        args.extend_from_slice(rest);
+        env.run(&args)
+    };
+    let run = listen_tls(
+        &front.ca_file.display().to_string(),
+        &["--count", "3", "--format", "json"],
+    );
     run.code(0);
     let pushes = run.json_lines();
     assert_eq!(pushes.len(), 3);
     assert!(pushes.iter().all(|p| p["appId"] == "foobar"), "{pushes:?}");
-    // Without the CA the first connection fails: exit 3, like mosquitto_sub.
-    env.run(&[
-        "listen",
-        "--host",
-        "localhost",
-        "--port",
-        &front.port,
-        "--app-id",
-        "foobar",
-        "--tls",
-        "--ca-file",
-        &other_ca(&front),
-        "--count",
-        "1",
-        "--timeout",
-        "20s",
-    ])
-    .code(3)
-    .stderr_contains("cannot connect");
+    // With a CA that did not issue the certificate the first connection fails: exit 3, like
+    // mosquitto_sub.
+    listen_tls(&other_ca(&front), &["--count", "1"])
+        .code(3)
+        .stderr_contains("cannot connect");
 }
 
 fn other_ca(front: &TlsFront) -> String {

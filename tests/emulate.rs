@@ -1,6 +1,8 @@
 //! The emulator, end to end over loopback TCP: protocol cases with a raw client, deliveries
 //! with rumqttc and a raw client, and interoperability with Eclipse Mosquitto's clients.
 
+#[path = "common/mod.rs"]
+mod common;
 #[path = "emulate/handshake.rs"]
 mod handshake;
 #[path = "emulate/harness.rs"]

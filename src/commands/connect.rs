@@ -61,10 +61,7 @@ pub fn run(args: &ConnectArgs, env: Env) -> Result<()> {
             &settings.client_id,
         ))?;
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("cannot start the async runtime", &e))?;
+    let runtime = super::runtime()?;
     let report = runtime.block_on(probe::check(&settings, &mut live));
     live.finish();
     live.failed_output?;
@@ -223,14 +220,5 @@ fn save_profile(
         qos: target.qos_given.then_some(target.qos.level()),
         client_suffix,
     };
-    let file = store.file_mut();
-    file.profiles.insert(name.to_owned(), profile);
-    let becomes_default = file.default.is_none();
-    if becomes_default {
-        file.default = Some(name.to_owned());
-    }
-    store.save()?;
-    let note = if becomes_default { " (default)" } else { "" };
-    eprintln!("saved profile '{name}'{note} in {}", store.path().display());
-    Ok(())
+    super::profile::store_profile(&mut store, name, profile, false)
 }

@@ -19,11 +19,7 @@ use crate::error::{Error, Result};
 /// Runs `emulate`.
 pub fn run(args: &EmulateArgs) -> Result<()> {
     let config = build_config(args, log_to_stderr())?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("cannot start the async runtime", &e))?;
+    let runtime = super::runtime()?;
     runtime.block_on(serve(config, args))
 }
 

@@ -35,11 +35,7 @@ const KICKS_BEFORE_WARNING: u32 = 3;
 
 /// Runs `listen`.
 pub fn run(args: &ListenArgs, env: Env) -> Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("cannot start the async runtime", &e))?;
+    let runtime = super::runtime()?;
     runtime.block_on(listen(args, env))
 }
 

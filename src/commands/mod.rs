@@ -35,3 +35,12 @@ pub(crate) fn print_warnings(warnings: impl IntoIterator<Item = String>) {
         eprintln!("warning: {warning}");
     }
 }
+
+/// The async runtime for networked commands: two workers, like the machine's cores.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| crate::error::Error::io("cannot start the async runtime", &e))
+}

@@ -134,12 +134,22 @@ fn add(store: &mut Store, args: ProfileAddArgs, env: &Env) -> Result<()> {
         );
     }
     let profile = build_profile(&args, env)?;
-    let name = args.name;
+    store_profile(store, &args.name, profile, args.default)
+}
+
+/// Stores `profile` as `name` (the default one when asked, or when there is none yet), saves
+/// the file and says so on stderr.
+pub(crate) fn store_profile(
+    store: &mut Store,
+    name: &str,
+    profile: Profile,
+    make_default: bool,
+) -> Result<()> {
     let file = store.file_mut();
-    file.profiles.insert(name.clone(), profile);
-    let becomes_default = args.default || file.default.is_none();
+    file.profiles.insert(name.to_owned(), profile);
+    let becomes_default = make_default || file.default.is_none();
     if becomes_default {
-        file.default = Some(name.clone());
+        file.default = Some(name.to_owned());
     }
     store.save()?;
     let note = if becomes_default { " (default)" } else { "" };

@@ -14,22 +14,7 @@ use crate::harness::*;
 
 /// False (after a loud message) when `mosquitto_sub` is missing outside CI; panics in CI.
 fn mosquitto_sub_available() -> bool {
-    let found = std::process::Command::new("mosquitto_sub")
-        .arg("--help")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if found {
-        return true;
-    }
-    let hint = "mosquitto_sub not found: install it with \
-                `apt-get update && apt-get install -y mosquitto-clients`";
-    if std::env::var("CI").is_ok_and(|ci| ci == "true") {
-        panic!("{hint}");
-    }
-    eprintln!("\n!!! SKIPPED: {hint} !!!\n");
-    false
+    crate::common::require_tool("mosquitto_sub", "mosquitto-clients")
 }
 
 /// A running `mosquitto_sub`, killed when dropped.
