@@ -9,8 +9,10 @@
 use std::time::Duration;
 
 use rumqttc::mqttbytes::v4::{ConnectReturnCode, Packet, Publish, SubscribeReasonCode};
+use rumqttc::mqttbytes::QoS;
 use rumqttc::{
-    AsyncClient, ConnectionError, Event, EventLoop, MqttOptions, TlsConfiguration, Transport,
+    AsyncClient, ConnectionError, Event, EventLoop, MqttOptions, Outgoing, TlsConfiguration,
+    Transport,
 };
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -143,6 +145,73 @@ impl Backoff {
     }
 }
 
+/// Room in rumqttc's request channel: acknowledgements queue there until the event loop
+/// writes them, one per poll.
+pub const REQUEST_CAPACITY: usize = 4096;
+
+/// QoS 1 acknowledgements owed to the broker. A push is acknowledged only once it has been
+/// written out ([`Acks::written`], then [`Acks::flushed`]), and an acknowledgement is never
+/// dropped: what rumqttc's request channel cannot take now is kept, in order, for
+/// [`Acks::send`] to try again. Packet ids belong to one connection, so a lost connection
+/// [`Acks::forget`]s them (the broker redelivers those pushes).
+#[derive(Debug)]
+pub struct Acks {
+    written: Vec<u16>,
+    due: std::collections::VecDeque<u16>,
+    probe: Publish,
+}
+
+impl Default for Acks {
+    fn default() -> Self {
+        Acks {
+            written: Vec::new(),
+            due: std::collections::VecDeque::new(),
+            probe: Publish::new("", QoS::AtLeastOnce, Vec::new()),
+        }
+    }
+}
+
+impl Acks {
+    /// A push was written to the (buffered) output.
+    pub fn written(&mut self, publish: &Publish) {
+        if publish.qos != QoS::AtMostOnce {
+            self.written.push(publish.pkid);
+        }
+    }
+
+    /// The output was flushed: everything written is now owed.
+    pub fn flushed(&mut self) {
+        self.due.extend(self.written.drain(..));
+    }
+
+    /// Hands owed acknowledgements to the client, in order, until its channel is full;
+    /// returns how many went.
+    pub fn send(&mut self, client: &AsyncClient) -> usize {
+        let mut sent = 0;
+        while let Some(&pkid) = self.due.front() {
+            self.probe.pkid = pkid;
+            if client.try_ack(&self.probe).is_err() {
+                break;
+            }
+            self.due.pop_front();
+            sent += 1;
+        }
+        sent
+    }
+
+    /// How many are owed but not yet handed over.
+    #[must_use]
+    pub fn owed(&self) -> usize {
+        self.due.len()
+    }
+
+    /// The connection is gone: its packet ids mean nothing on the next one.
+    pub fn forget(&mut self) {
+        self.written.clear();
+        self.due.clear();
+    }
+}
+
 /// What the event-loop task reports.
 #[derive(Debug)]
 pub enum SessionEvent {
@@ -164,6 +233,8 @@ pub enum SessionEvent {
     },
     /// CONNACK refused: final, the task has stopped.
     Refused(ConnectReturnCode),
+    /// DISCONNECT was written: the task has stopped.
+    Closed,
 }
 
 /// Opens a session: the client handle and the task polling its event loop, which reports
@@ -173,7 +244,10 @@ pub fn start_session(
     settings: &SessionSettings,
     backoff: Backoff,
 ) -> (AsyncClient, mpsc::Receiver<SessionEvent>) {
-    let (client, eventloop) = AsyncClient::new(settings.options(), 256);
+    let (client, mut eventloop) = AsyncClient::new(settings.options(), REQUEST_CAPACITY);
+    let mut network = eventloop.network_options();
+    network.set_tcp_nodelay(true);
+    eventloop.set_network_options(network);
     let (tx, rx) = mpsc::channel(1024);
     tokio::spawn(poll_events(eventloop, tx, backoff));
     (client, rx)
@@ -194,6 +268,10 @@ async fn poll_events(
             }
             Ok(Event::Incoming(Packet::SubAck(ack))) => SessionEvent::Subscribed(ack.return_codes),
             Ok(Event::Incoming(Packet::Publish(publish))) => SessionEvent::Message(publish),
+            Ok(Event::Outgoing(Outgoing::Disconnect)) => {
+                let _ = tx.send(SessionEvent::Closed).await;
+                return;
+            }
             Ok(_) => continue,
             Err(ConnectionError::ConnectionRefused(code)) => {
                 let _ = tx.send(SessionEvent::Refused(code)).await;
@@ -273,6 +351,36 @@ mod tests {
         }
         backoff.reset();
         assert!(backoff.next_delay() <= Duration::from_secs(1));
+    }
+
+    #[test]
+    fn acks_wait_for_the_flush_and_are_kept_when_the_channel_is_full() {
+        let settings = SessionSettings {
+            host: "127.0.0.1".into(),
+            port: 1,
+            app_id: "a".into(),
+            app_secret: Secret::new("s"),
+            client_id: "a/x".into(),
+            clean_session: true,
+            keep_alive: Duration::from_secs(30),
+            tls: None,
+        };
+        // Nobody polls this event loop: the channel takes two requests, then refuses.
+        let (client, _eventloop) = AsyncClient::new(settings.options(), 2);
+        let mut acks = Acks::default();
+        for pkid in 1..=5 {
+            let mut publish = Publish::new("t", QoS::AtLeastOnce, Vec::new());
+            publish.pkid = pkid;
+            acks.written(&publish);
+        }
+        acks.written(&Publish::new("t", QoS::AtMostOnce, Vec::new()));
+        assert_eq!(acks.send(&client), 0, "nothing is owed before the flush");
+        acks.flushed();
+        assert_eq!(acks.owed(), 5, "QoS 0 is never acknowledged");
+        assert_eq!(acks.send(&client), 2);
+        assert_eq!(acks.owed(), 3, "refused acknowledgements are kept");
+        acks.forget();
+        assert_eq!(acks.owed(), 0);
     }
 
     #[test]

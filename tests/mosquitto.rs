@@ -69,7 +69,8 @@ impl Mosquitto {
             &conf,
             format!(
                 "listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {}\n\
-                 persistence false\nuser root\nlog_dest stderr\nlog_type error\n\
+                 persistence false\nmax_queued_messages 0\nuser root\nlog_dest stderr\n\
+                 log_type error\n\
                  log_type warning\nlog_type notice\nlog_type information\n",
                 passwd.display()
             ),
@@ -230,5 +231,53 @@ fn a_wrong_password_is_reported_as_refused_by_connect_and_listen() {
     assert!(
         started.elapsed() < std::time::Duration::from_secs(10),
         "a refusal is final, not retried"
+    );
+}
+
+#[test]
+fn a_qos1_backlog_is_drained_and_every_push_acknowledged() {
+    let Some(broker) = tools() else { return };
+    let mosquitto = Mosquitto::start(&broker);
+    let env = TestEnv::new().env("SENSORO_APP_SECRET", SECRET);
+    const BACKLOG: usize = 5000;
+    let listen = |rest: &[&str]| {
+        let mut args = vec![
+            "listen",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &mosquitto.port,
+            "--app-id",
+            APP,
+            "--client-id",
+            "foobar/backlog",
+            "--clean",
+            "false",
+            "--qos",
+            "1",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(rest);
+        env.run(&args)
+    };
+    // Register the persistent session, then queue the backlog while it is away.
+    listen(&["--timeout", "300ms"]).code(0);
+    let lines: String = (0..BACKLOG)
+        .map(|i| format!("{{\"appId\":\"foobar\",\"sn\":\"B{i}\"}}\n"))
+        .collect();
+    mosquitto.publish(&lines, "1");
+    let run = listen(&["--count", &BACKLOG.to_string(), "--timeout", "60s"]);
+    run.code(0);
+    let got = run.json_lines();
+    assert_eq!(got.len(), BACKLOG);
+    assert_eq!(got[BACKLOG - 1]["sn"], format!("B{}", BACKLOG - 1));
+    // Every push was acknowledged before DISCONNECT: nothing comes back.
+    let again = listen(&["--timeout", "1s"]);
+    again.code(0);
+    assert!(
+        again.stdout.is_empty(),
+        "{} pushes were redelivered: their acknowledgements were lost",
+        again.stdout.lines().count()
     );
 }

@@ -61,7 +61,7 @@ pub fn run(args: &ConnectArgs, env: Env) -> Result<()> {
             &settings.client_id,
         ))?;
     }
-    let runtime = super::runtime()?;
+    let runtime = super::runtime(1)?;
     let report = runtime.block_on(probe::check(&settings, &mut live));
     live.finish();
     live.failed_output?;

@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 /// Runs `emulate`.
 pub fn run(args: &EmulateArgs) -> Result<()> {
     let config = build_config(args, log_to_stderr())?;
-    let runtime = super::runtime()?;
+    let runtime = super::runtime(2)?;
     runtime.block_on(serve(config, args))
 }
 

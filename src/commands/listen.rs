@@ -19,7 +19,7 @@ use crate::config::{Env, Qos, Resolver};
 use crate::crypto::{AppKey, SafeModeCodec};
 use crate::emulator::{self, AppConfig, Emulator, EmulatorConfig, EmulatorHandle};
 use crate::error::{Error, ExitKind, Result};
-use crate::mqtt::{self, Backoff, SessionEvent, SessionSettings};
+use crate::mqtt::{self, Acks, Backoff, SessionEvent, SessionSettings};
 use crate::output::pretty::PrettyOptions;
 use crate::output::printer::{OutputFormat, Printer, Received};
 use crate::output::ColorChoice;
@@ -30,12 +30,16 @@ use super::target::{self, random_suffix};
 
 /// A connection lost this soon after CONNACK counts as "kicked".
 const KICK_WINDOW: Duration = Duration::from_secs(3);
+/// How soon acknowledgements refused by a full request channel are tried again.
+const ACK_RETRY: Duration = Duration::from_millis(2);
+/// The longest wait, when leaving, for owed acknowledgements and DISCONNECT to go out.
+const SETTLE_LIMIT: Duration = Duration::from_secs(5);
 /// Kicks in a row before warning about a duplicate clientId.
 const KICKS_BEFORE_WARNING: u32 = 3;
 
 /// Runs `listen`.
 pub fn run(args: &ListenArgs, env: Env) -> Result<()> {
-    let runtime = super::runtime()?;
+    let runtime = super::runtime(1)?;
     runtime.block_on(listen(args, env))
 }
 
@@ -171,9 +175,7 @@ async fn run_session(args: &ListenArgs, plan: &Plan) -> Result<()> {
     let backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
     let (client, mut events) = mqtt::start_session(&plan.settings, backoff);
     let stop = session.event_loop(&client, &mut events).await;
-    let _ = client.try_disconnect();
-    // Give the event loop a moment to send DISCONNECT; bounded.
-    let _ = tokio::time::timeout(Duration::from_millis(300), events.recv()).await;
+    session.settle(&client, &mut events).await;
     match stop {
         Err(err) => Err(err),
         Ok(stop) => session.finish(&stop),
@@ -186,7 +188,7 @@ struct Session<'a> {
     codec: Option<SafeModeCodec>,
     printer: Printer<io::Stdout>,
     tally: Tally,
-    pending_acks: Vec<Publish>,
+    acks: Acks,
 }
 
 impl<'a> Session<'a> {
@@ -231,7 +233,7 @@ impl<'a> Session<'a> {
                 quick_kicks: 0,
                 warned_no_key: false,
             },
-            pending_acks: Vec::new(),
+            acks: Acks::default(),
         })
     }
 
@@ -248,6 +250,11 @@ impl<'a> Session<'a> {
                 _ = tokio::signal::ctrl_c() => return Ok(Stop::Signal),
                 _ = sigterm.recv() => return Ok(Stop::Signal),
                 () = sleep_until(deadline) => return Ok(Stop::Timeout),
+                // The request channel was full: try the owed acknowledgements again.
+                () = tokio::time::sleep(ACK_RETRY), if self.acks.owed() > 0 => {
+                    self.acks.send(client);
+                    continue;
+                }
             };
             let Some(event) = event else {
                 return Err(Error::new(
@@ -274,6 +281,12 @@ impl<'a> Session<'a> {
             SessionEvent::Subscribed(codes) => self.on_subscribed(&codes),
             SessionEvent::Message(publish) => return self.on_message(publish),
             SessionEvent::Lost { error, retry_in } => self.on_lost(&error, retry_in),
+            SessionEvent::Closed => {
+                return Err(Error::new(
+                    ExitKind::Network,
+                    "the MQTT session ended unexpectedly",
+                ))
+            }
             SessionEvent::Refused(code) => {
                 return Err(Error::new(
                     ExitKind::Refused,
@@ -332,6 +345,7 @@ impl<'a> Session<'a> {
     }
 
     fn on_lost(&mut self, error: &str, retry_in: Duration) -> Result<()> {
+        self.acks.forget();
         let Some(connected_at) = self.tally.connected_at.take() else {
             if self.tally.reconnects == 0 && self.tally.pushes == 0 {
                 let s = &self.plan.settings;
@@ -375,7 +389,7 @@ impl<'a> Session<'a> {
         };
         let payload = parse_payload(&publish.payload, &mut opener);
         if !self.passes_filters(&payload) {
-            self.pending_acks.push(publish);
+            self.acks.written(&publish);
             return Ok(false);
         }
         if let Payload::Push { push, safe_mode } = &payload {
@@ -402,7 +416,7 @@ impl<'a> Session<'a> {
             received_at: chrono::Local::now().fixed_offset(),
         };
         self.printer.write(received)?;
-        self.pending_acks.push(publish);
+        self.acks.written(&publish);
         self.tally.pushes += 1;
         Ok(self.args.count.is_some_and(|n| self.tally.pushes >= n))
     }
@@ -430,12 +444,38 @@ impl<'a> Session<'a> {
     /// Flushes output, then acknowledges what was written.
     fn flush_and_ack(&mut self, client: &AsyncClient) -> Result<()> {
         self.printer.flush()?;
-        for publish in self.pending_acks.drain(..) {
-            if publish.qos != QoS::AtMostOnce {
-                let _ = client.try_ack(&publish);
+        self.acks.flushed();
+        self.acks.send(client);
+        Ok(())
+    }
+
+    /// Before leaving: hands over every owed acknowledgement, then DISCONNECT, and waits for
+    /// it to be written (bounded). Pushes arriving meanwhile are not printed, so they stay
+    /// unacknowledged and the broker keeps them for a persistent session.
+    async fn settle(&mut self, client: &AsyncClient, events: &mut mpsc::Receiver<SessionEvent>) {
+        let give_up = tokio::time::Instant::now() + SETTLE_LIMIT;
+        let mut disconnecting = false;
+        loop {
+            self.acks.send(client);
+            if !disconnecting && self.acks.owed() == 0 {
+                disconnecting = client.try_disconnect().is_ok();
+            }
+            let event = tokio::select! {
+                event = events.recv() => event,
+                () = tokio::time::sleep(ACK_RETRY), if self.acks.owed() > 0 || !disconnecting => {
+                    continue
+                }
+                () = tokio::time::sleep_until(give_up) => return,
+            };
+            match event {
+                None | Some(SessionEvent::Closed | SessionEvent::Refused(_)) => return,
+                Some(SessionEvent::Lost { .. }) => {
+                    self.acks.forget();
+                    return;
+                }
+                Some(_) => {}
             }
         }
-        Ok(())
     }
 
     fn finish(mut self, stop: &Stop) -> Result<()> {

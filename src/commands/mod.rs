@@ -36,10 +36,17 @@ pub(crate) fn print_warnings(warnings: impl IntoIterator<Item = String>) {
     }
 }
 
-/// The async runtime for networked commands: two workers, like the machine's cores.
-pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+/// The async runtime for networked commands: one thread for a client (no hand-offs between
+/// threads per message), more workers for a server.
+pub(crate) fn runtime(threads: usize) -> Result<tokio::runtime::Runtime> {
+    let mut builder = if threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(threads);
+        builder
+    };
+    builder
         .enable_all()
         .build()
         .map_err(|e| crate::error::Error::io("cannot start the async runtime", &e))
