@@ -122,9 +122,10 @@ impl Mosquitto {
         );
     }
 
-    fn connect(&self, env: &TestEnv, rest: &[&str]) -> Run {
+    /// `COMMAND --host 127.0.0.1 --port <port> --app-id foobar` followed by `rest`.
+    fn args<'a>(&'a self, command: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
         let mut args = vec![
-            "connect",
+            command,
             "--host",
             "127.0.0.1",
             "--port",
@@ -133,7 +134,11 @@ impl Mosquitto {
             APP,
         ];
         args.extend_from_slice(rest);
-        env.run(&args)
+        args
+    }
+
+    fn connect(&self, env: &TestEnv, rest: &[&str]) -> Run {
+        env.run(&self.args("connect", rest))
     }
 }
 
@@ -147,23 +152,19 @@ fn listen_receives_what_mosquitto_pub_publishes_in_order() {
         .collect();
     lines.insert(10, "not json at all".to_owned());
     let out_path = env.dir().join("pushes.ndjson");
-    let mut cmd = env.command(&[
+    let mut cmd = env.command(&mosquitto.args(
         "listen",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &mosquitto.port,
-        "--app-id",
-        APP,
-        "--qos",
-        "1",
-        "--count",
-        "31",
-        "--timeout",
-        "20s",
-        "--format",
-        "json",
-    ]);
+        &[
+            "--qos",
+            "1",
+            "--count",
+            "31",
+            "--timeout",
+            "20s",
+            "--format",
+            "json",
+        ],
+    ));
     cmd.stdout(File::create(&out_path).expect("out file"));
     let mut listen = Daemon::spawn(cmd);
     listen.wait_for_line(
@@ -215,19 +216,9 @@ fn a_wrong_password_is_reported_as_refused_by_connect_and_listen() {
         .stdout_contains("refused: CONNACK")
         .stdout_contains("FAILED at CONNECT (exit 4)");
     let started = std::time::Instant::now();
-    env.run(&[
-        "listen",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &mosquitto.port,
-        "--app-id",
-        APP,
-        "--timeout",
-        "20s",
-    ])
-    .code(4)
-    .stderr_contains("the broker refused the connection: CONNACK");
+    env.run(&mosquitto.args("listen", &["--timeout", "20s"]))
+        .code(4)
+        .stderr_contains("the broker refused the connection: CONNACK");
     assert!(
         started.elapsed() < std::time::Duration::from_secs(10),
         "a refusal is final, not retried"
@@ -242,13 +233,6 @@ fn a_qos1_backlog_is_drained_and_every_push_acknowledged() {
     const BACKLOG: usize = 5000;
     let listen = |rest: &[&str]| {
         let mut args = vec![
-            "listen",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &mosquitto.port,
-            "--app-id",
-            APP,
             "--client-id",
             "foobar/backlog",
             "--clean",
@@ -259,7 +243,7 @@ fn a_qos1_backlog_is_drained_and_every_push_acknowledged() {
             "json",
         ];
         args.extend_from_slice(rest);
-        env.run(&args)
+        env.run(&mosquitto.args("listen", &args))
     };
     // Register the persistent session, then queue the backlog while it is away.
     listen(&["--timeout", "300ms"]).code(0);
