@@ -21,7 +21,7 @@ use super::target::{self, random_suffix, Target};
 /// Runs `connect`.
 pub fn run(args: &ConnectArgs, env: Env) -> Result<()> {
     if let Some(name) = &args.save {
-        check_save_target(name, args.force, &env)?;
+        store_for_save(name, args.force, &env)?;
     }
     let resolver = target::resolver(&args.conn, env.clone());
     let resolved = target::resolve(&args.conn, &resolver);
@@ -92,7 +92,7 @@ fn report_unresolved(args: &ConnectArgs, resolver: &crate::config::Resolver, err
         let explanation = err.hint().map(str::to_owned).into_iter().collect();
         let report = probe::local_failure(
             &host,
-            args.conn.port.unwrap_or(1883),
+            args.conn.port.unwrap_or(crate::config::DEFAULT_PORT),
             &app_id,
             err.message().to_owned(),
             explanation,
@@ -180,14 +180,16 @@ impl Progress for Live {
     }
 }
 
-fn check_save_target(name: &str, force: bool, env: &Env) -> Result<()> {
+/// Loads the store and checks that `name` may be written to it (a valid name, not taken
+/// unless `force`).
+fn store_for_save(name: &str, force: bool, env: &Env) -> Result<Store> {
     super::profile::check_profile_name(name)?;
     let store = Store::load(&env.config_path()?)?;
     if store.file().profiles.contains_key(name) && !force {
         return Err(Error::config(format!("profile '{name}' already exists"))
             .with_hint("add --force to replace it after a successful check"));
     }
-    Ok(())
+    Ok(store)
 }
 
 fn save_profile(
@@ -197,8 +199,8 @@ fn save_profile(
     client_id: &str,
     env: &Env,
 ) -> Result<()> {
-    check_save_target(name, args.force, env)?;
-    let mut store = Store::load(&env.config_path()?)?;
+    // Read again: the file may have changed while the check ran.
+    let mut store = store_for_save(name, args.force, env)?;
     let app_id = &target.app_id.value;
     let client_suffix = args.conn.client_id.as_ref().and_then(|_| {
         client_id

@@ -46,6 +46,7 @@ async fn serve(config: EmulatorConfig, args: &EmulateArgs) -> Result<()> {
     Ok(())
 }
 
+/// No app given: the demo app is served (`--app-secret` cannot come without `--app-id`).
 fn uses_demo_app(args: &EmulateArgs) -> bool {
     args.app_id.is_none() && args.apps.is_empty()
 }
@@ -61,7 +62,7 @@ pub fn build_config(args: &EmulateArgs, log: LogSink) -> Result<EmulatorConfig> 
     for spec in &args.apps {
         apps.push(AppConfig::from_spec(spec)?);
     }
-    if apps.is_empty() {
+    if uses_demo_app(args) {
         apps.push(AppConfig::demo());
     }
     if args.safe_mode {

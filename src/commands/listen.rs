@@ -257,10 +257,7 @@ impl<'a> Session<'a> {
                 }
             };
             let Some(event) = event else {
-                return Err(Error::new(
-                    ExitKind::Network,
-                    "the MQTT session ended unexpectedly",
-                ));
+                return Err(session_ended());
             };
             if self.handle(client, event)? {
                 self.flush_and_ack(client)?;
@@ -281,12 +278,7 @@ impl<'a> Session<'a> {
             SessionEvent::Subscribed(codes) => self.on_subscribed(&codes),
             SessionEvent::Message(publish) => return self.on_message(publish),
             SessionEvent::Lost { error, retry_in } => self.on_lost(&error, retry_in),
-            SessionEvent::Closed => {
-                return Err(Error::new(
-                    ExitKind::Network,
-                    "the MQTT session ended unexpectedly",
-                ))
-            }
+            SessionEvent::Closed => return Err(session_ended()),
             SessionEvent::Refused(code) => {
                 return Err(Error::new(
                     ExitKind::Refused,
@@ -504,6 +496,11 @@ impl<'a> Session<'a> {
             _ => Ok(()),
         }
     }
+}
+
+/// The event-loop task stopped while the session was still wanted.
+fn session_ended() -> Error {
+    Error::new(ExitKind::Network, "the MQTT session ended unexpectedly")
 }
 
 fn seconds(d: Duration) -> String {
