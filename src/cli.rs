@@ -191,7 +191,7 @@ impl From<ColorArg> for crate::output::ColorChoice {
 /// `encrypt`.
 #[derive(Debug, Args)]
 pub struct EncryptArgs {
-    /// Text to encrypt ('-' or nothing reads stdin; one trailing newline is dropped)
+    /// Text to encrypt, taken exactly (a trailing newline too); '-' or nothing reads stdin
     #[arg(value_name = "TEXT", conflicts_with = "push")]
     pub text: Option<String>,
     /// Turn plain pushes (JSON, one per line) from FILE or '-' into safe-mode pushes

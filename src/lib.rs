@@ -10,6 +10,7 @@ pub mod config;
 pub mod crypto;
 pub mod emulator;
 pub mod error;
+pub mod json;
 pub mod mqtt;
 pub mod output;
 pub mod probe;

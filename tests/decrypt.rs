@@ -77,7 +77,9 @@ fn the_key_can_come_from_a_profile() {
         .status()
         .expect("profile add");
     let cipher = encrypt(&env, "hello");
-    env.run(&["decrypt", &cipher]).code(0).stdout_is("hello\n");
+    env.run(&["decrypt", &cipher])
+        .code(0)
+        .stdout_is("\"hello\"\n");
 }
 
 #[test]
@@ -106,7 +108,7 @@ fn an_app_id_mismatch_names_both_and_can_be_skipped() {
         &cipher,
     ])
     .code(0)
-    .stdout_is("hello\n");
+    .stdout_is("\"hello\"\n");
 }
 
 #[test]

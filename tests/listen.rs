@@ -294,7 +294,12 @@ fn garbage_payloads_still_give_valid_json_lines_and_raw_is_exact() {
         "{}",
         lines[0]
     );
-    assert_eq!(lines[0]["raw"], "not json \u{1}\u{fffd}");
+    assert_eq!(
+        lines[0]["raw_base64"], "bm90IGpzb24gAf8=",
+        "bytes that are not UTF-8 go as base64"
+    );
+    assert!(lines[0].get("raw").is_none(), "{}", lines[0]);
+    assert_eq!(lines[1]["raw"], "[1,2]");
     assert!(
         lines[1]["error"]
             .as_str()

@@ -7,14 +7,15 @@
 
 use std::io::{self, BufRead, BufWriter, IsTerminal as _, Read as _, Write};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::cli::{DecryptArgs, EncryptArgs, SafeModeKeyArgs};
 use crate::config::{CredentialFlags, Env, Resolver, ENV_APP_KEY};
 use crate::crypto::{AppKey, SafeModeCodec};
 use crate::error::{Error, ExitKind, Result};
+use crate::json::{self, Scanner};
 use crate::output::pretty::{self, PayloadView, PrettyOptions, SafeModeView};
-use crate::push::{self, open_push, seal_push, text_to_value};
+use crate::push::{self, open_into, seal_into, write_plaintext};
 use crate::secret::Secret;
 
 /// Layout of the output.
@@ -35,6 +36,8 @@ pub struct Decoder {
     app_id: Option<String>,
     verify: bool,
     layout: Layout,
+    scanner: Scanner,
+    opened: Vec<u8>,
 }
 
 impl Decoder {
@@ -47,26 +50,17 @@ impl Decoder {
             app_id,
             verify,
             layout,
+            scanner: Scanner::new(),
+            opened: Vec::new(),
         }
     }
 
     /// Decodes one item (push JSON, JSON string or bare base64) and appends one output
     /// line to `out`. Returns the AppID trailer of a bare `encryptData` that was not checked.
     pub fn decode(&mut self, item: &str, out: &mut Vec<u8>) -> Result<Option<String>> {
-        let item = item.trim();
+        let item = item.trim_matches(|c: char| c.is_ascii_whitespace());
         if item.starts_with('{') {
-            let mut push: Map<String, Value> = serde_json::from_str(item)
-                .map_err(|e| Error::new(ExitKind::Crypto, format!("not a JSON object: {e}")))?;
-            open_push(
-                &mut push,
-                &mut self.codec,
-                self.app_id.as_deref(),
-                self.verify,
-            )?;
-            match self.layout {
-                Layout::Compact => self.write_value(&Value::Object(push), out),
-                Layout::Pretty { color } => render_push(Value::Object(push), color, out),
-            }
+            self.decode_push(item.as_bytes(), out)?;
             return Ok(None);
         }
         let unquoted;
@@ -84,34 +78,70 @@ impl Decoder {
         };
         let decrypted = self.codec.decrypt(cipher, expected)?;
         let unchecked = expected.is_none().then(|| decrypted.app_id.to_owned());
-        match text_to_value(decrypted.message) {
-            Value::String(text) => {
-                out.extend_from_slice(text.as_bytes());
-                out.push(b'\n');
-            }
-            value => self.write_value(&value, out),
+        let message = decrypted.message;
+        match self.layout {
+            Layout::Compact => write_plaintext(message, out),
+            Layout::Pretty { .. } => match serde_json::from_str::<Value>(message) {
+                Ok(value) => {
+                    // Writing a Value into a Vec cannot fail.
+                    let _ = serde_json::to_writer_pretty(&mut *out, &value);
+                }
+                Err(_) => out.extend_from_slice(message.as_bytes()),
+            },
         }
+        out.push(b'\n');
         Ok(unchecked)
     }
 
-    fn write_value(&self, value: &Value, out: &mut Vec<u8>) {
-        // Writing a Value into a Vec cannot fail.
-        let _ = match self.layout {
-            Layout::Compact => serde_json::to_writer(&mut *out, value),
-            Layout::Pretty { .. } => serde_json::to_writer_pretty(&mut *out, value),
+    /// A push object: `encryptData` opened in place, every other byte kept.
+    fn decode_push(&mut self, item: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        let doc = self
+            .scanner
+            .scan(item)
+            .map_err(|e| Error::new(ExitKind::Crypto, format!("not a JSON object: {e}")))?;
+        self.opened.clear();
+        let encrypted = doc
+            .member(item, push::ENCRYPT_DATA)
+            .filter(|m| item.get(m.value.start) == Some(&b'"'));
+        let opened: &[u8] = match encrypted {
+            Some(member) => {
+                open_into(
+                    item,
+                    &doc,
+                    member,
+                    &mut self.codec,
+                    self.app_id.as_deref(),
+                    self.verify,
+                    &mut self.opened,
+                )?;
+                &self.opened
+            }
+            None => item,
         };
+        match self.layout {
+            Layout::Compact if doc.multiline => json::minify_into(opened, out),
+            Layout::Compact => out.extend_from_slice(opened),
+            Layout::Pretty { color } => match serde_json::from_slice::<Value>(opened) {
+                Ok(value) => {
+                    render_push(&value, color, out);
+                    return Ok(());
+                }
+                Err(_) => out.extend_from_slice(opened),
+            },
+        }
         out.push(b'\n');
+        Ok(())
     }
 }
 
 /// A decrypted push for a person: the pretty renderer, received now, marked decrypted.
-fn render_push(push: Value, color: bool, out: &mut Vec<u8>) {
+fn render_push(push: &Value, color: bool, out: &mut Vec<u8>) {
     let options = PrettyOptions {
         color,
         ..PrettyOptions::default()
     };
     let view = PayloadView::Push {
-        push: &push,
+        push,
         safe_mode: SafeModeView::Decrypted,
     };
     let mut text = String::new();
@@ -133,58 +163,168 @@ pub struct StreamSummary {
     pub failed: u64,
 }
 
-/// Decodes every item of `input`: one per line, where a line that opens a JSON object which
-/// is not complete yet takes the following lines until it is (a pretty-printed push).
-/// Failures go to `errors` as `line N: …` and the stream goes on.
+/// Decodes every item of `input`, one per line: each line gives one output line or one
+/// error line (`line N: …` on `errors`), whatever it holds, and the stream goes on. Blank
+/// lines are skipped. One exception keeps pasted pushes working: a line that opens a JSON
+/// object which is not complete takes the following lines until a line ending in `}`
+/// completes it (a pretty-printed push, as jq prints one). When those lines cannot complete
+/// it (a new object starts at column 0, the text turns invalid, or the input ends), the
+/// first line is reported as cut off and the lines after it are read again on their own.
 pub fn decode_stream(
     decoder: &mut Decoder,
     mut input: impl BufRead,
     out: &mut impl Write,
     errors: &mut impl Write,
 ) -> io::Result<StreamSummary> {
-    let mut summary = StreamSummary::default();
-    let mut item = String::new();
-    let mut buf = Vec::with_capacity(1024);
+    let mut stream = Stream {
+        summary: StreamSummary::default(),
+        buf: Vec::with_capacity(1024),
+        pending: Vec::new(),
+        joined: Vec::new(),
+        again: std::collections::VecDeque::new(),
+    };
     let mut line_no = 0u64;
-    let mut item_start = 0u64;
+    let mut eof = false;
     loop {
-        let read = input.read_line(&mut item)?;
-        if read > 0 {
-            line_no += 1;
-            if item.len() == read {
-                item_start = line_no;
-            }
-            // Fast path: a one-line item ending in '}' is a complete NDJSON push.
-            let one_line_push = item_start == line_no && item.trim_end().ends_with('}');
-            if !one_line_push && is_unfinished_object(&item) {
+        let (number, line) = match stream.again.pop_front() {
+            Some(next) => next,
+            None if eof => {
+                if stream.pending.is_empty() {
+                    return Ok(stream.summary);
+                }
+                stream.abandon(decoder, out, errors)?;
                 continue;
             }
-        }
-        if !item.trim().is_empty() {
-            buf.clear();
-            match decoder.decode(&item, &mut buf) {
-                Ok(_) => {
-                    summary.ok += 1;
-                    out.write_all(&buf)?;
+            None => {
+                let mut line = Vec::new();
+                if input.read_until(b'\n', &mut line)? == 0 {
+                    eof = true;
+                    continue;
                 }
-                Err(err) => {
-                    summary.failed += 1;
-                    writeln!(errors, "line {item_start}: error: {}", err.message())?;
-                }
+                line_no += 1;
+                (line_no, line)
             }
-        }
-        item.clear();
-        if read == 0 {
-            return Ok(summary);
-        }
+        };
+        stream.take(decoder, number, line, out, errors)?;
     }
 }
 
-/// True when `text` starts a JSON object that ends early (more lines may complete it).
-fn is_unfinished_object(text: &str) -> bool {
-    let trimmed = text.trim_start();
-    trimmed.starts_with('{')
-        && matches!(serde_json::from_str::<serde::de::IgnoredAny>(trimmed), Err(e) if e.is_eof())
+/// The state of [`decode_stream`].
+struct Stream {
+    summary: StreamSummary,
+    buf: Vec<u8>,
+    /// Lines of an object being completed, with their numbers.
+    pending: Vec<(u64, Vec<u8>)>,
+    joined: Vec<u8>,
+    /// Lines to read again on their own after an abandoned object.
+    again: std::collections::VecDeque<(u64, Vec<u8>)>,
+}
+
+impl Stream {
+    fn take(
+        &mut self,
+        decoder: &mut Decoder,
+        number: u64,
+        line: Vec<u8>,
+        out: &mut impl Write,
+        errors: &mut impl Write,
+    ) -> io::Result<()> {
+        if self.pending.is_empty() {
+            if line.trim_ascii().is_empty() {
+                return Ok(());
+            }
+            if self.emit(decoder, number, &line, out, errors, true)? {
+                self.pending.push((number, line));
+            }
+            return Ok(());
+        }
+        if line.starts_with(b"{") {
+            // A new object at column 0: the pending one was cut off.
+            self.again.push_front((number, line));
+            return self.abandon(decoder, out, errors);
+        }
+        let closes = line.trim_ascii_end().ends_with(b"}");
+        self.pending.push((number, line));
+        if !closes {
+            return Ok(());
+        }
+        self.joined.clear();
+        for (_, part) in &self.pending {
+            self.joined.extend_from_slice(part);
+        }
+        match decoder.scanner.scan(&self.joined) {
+            Err(err) if err.eof => Ok(()),
+            Err(_) => self.abandon(decoder, out, errors),
+            Ok(_) => {
+                let first = self.pending[0].0;
+                self.pending.clear();
+                let joined = std::mem::take(&mut self.joined);
+                self.emit(decoder, first, &joined, out, errors, false)?;
+                self.joined = joined;
+                Ok(())
+            }
+        }
+    }
+
+    /// The pending object cannot be completed: its first line is reported on its own and
+    /// the lines after it are read again.
+    fn abandon(
+        &mut self,
+        decoder: &mut Decoder,
+        out: &mut impl Write,
+        errors: &mut impl Write,
+    ) -> io::Result<()> {
+        let mut lines = std::mem::take(&mut self.pending).into_iter();
+        let Some((number, first)) = lines.next() else {
+            return Ok(());
+        };
+        for line in lines.rev() {
+            self.again.push_front(line);
+        }
+        self.emit(decoder, number, &first, out, errors, false)?;
+        Ok(())
+    }
+
+    /// Decodes one item and writes its line or its error. With `may_continue`, an object
+    /// cut short is not reported: true is returned and the caller collects more lines.
+    fn emit(
+        &mut self,
+        decoder: &mut Decoder,
+        number: u64,
+        item: &[u8],
+        out: &mut impl Write,
+        errors: &mut impl Write,
+        may_continue: bool,
+    ) -> io::Result<bool> {
+        self.buf.clear();
+        let result = match std::str::from_utf8(item) {
+            Ok(text) => decoder.decode(text, &mut self.buf),
+            Err(err) => Err(Error::new(
+                ExitKind::Crypto,
+                format!("the line is not UTF-8 (byte {})", err.valid_up_to() + 1),
+            )),
+        };
+        match result {
+            Ok(_) => {
+                self.summary.ok += 1;
+                out.write_all(&self.buf)?;
+            }
+            Err(_) if may_continue && decoder.is_unfinished_object(item) => return Ok(true),
+            Err(err) => {
+                self.summary.failed += 1;
+                writeln!(errors, "line {number}: error: {}", err.message())?;
+            }
+        }
+        Ok(false)
+    }
+}
+
+impl Decoder {
+    /// True when `text` starts a JSON object that ends early (more lines may complete it).
+    fn is_unfinished_object(&mut self, text: &[u8]) -> bool {
+        text.trim_ascii_start().starts_with(b"{")
+            && matches!(self.scanner.scan(text), Err(e) if e.eof)
+    }
 }
 
 fn resolver(keys: &SafeModeKeyArgs, env: Env) -> Resolver {
@@ -272,65 +412,91 @@ pub fn run_encrypt(args: &EncryptArgs, env: Env) -> Result<()> {
     let mut out = BufWriter::new(io::stdout().lock());
     if let Some(source) = &args.push {
         let text = read_source(source)?;
-        for (index, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
+        let mut scanner = Scanner::new();
+        let mut sealed = Vec::new();
+        for (index, line) in text.split(|&b| b == b'\n').enumerate() {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if line.trim_ascii().is_empty() {
                 continue;
             }
-            let sealed = seal_line(&codec, line, app_id.as_deref())
+            sealed.clear();
+            seal_line(&codec, &mut scanner, line, app_id.as_deref(), &mut sealed)
                 .map_err(|e| e.prefixed(format_args!("line {}: ", index + 1)))?;
-            writeln!(out, "{sealed}")?;
+            sealed.push(b'\n');
+            out.write_all(&sealed)?;
         }
     } else {
         let text = match args.text.as_deref() {
-            Some(text) if text != "-" => text.to_owned(),
+            Some(text) if text != "-" => text.as_bytes().to_vec(),
             _ => read_source("-")?,
         };
-        let message = strip_one_newline(&text);
+        if let Err(err) = std::str::from_utf8(&text) {
+            return Err(Error::new(
+                ExitKind::Crypto,
+                format!(
+                    "the text is not UTF-8 (byte {}); safe-mode plaintexts are UTF-8 JSON",
+                    err.valid_up_to() + 1
+                ),
+            ));
+        }
         let app_id = app_id.ok_or_else(|| {
             Error::config("no AppID given: it is sealed into every encryptData")
                 .with_hint("pass --app-id, set SENSORO_APP_ID, or use a profile")
         })?;
-        writeln!(out, "{}", codec.encrypt(message.as_bytes(), &app_id)?)?;
+        writeln!(out, "{}", codec.encrypt(&text, &app_id)?)?;
     }
     out.flush()?;
     Ok(())
 }
 
-fn seal_line(codec: &SafeModeCodec, line: &str, app_id: Option<&str>) -> Result<String> {
-    let mut push: Map<String, Value> = serde_json::from_str(line)
-        .map_err(|e| Error::new(ExitKind::Crypto, format!("not a push JSON object: {e}")))?;
-    let own = push.get("appId").and_then(Value::as_str).map(str::to_owned);
-    let app_id = app_id.map(str::to_owned).or(own).ok_or_else(|| {
+/// Seals one push line into `out`: `data` becomes `encryptData`, every other byte stays.
+fn seal_line(
+    codec: &SafeModeCodec,
+    scanner: &mut Scanner,
+    line: &[u8],
+    app_id: Option<&str>,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    let doc = match scanner.scan(line) {
+        Ok(doc) if doc.kind == json::Kind::Object => doc,
+        Ok(doc) => {
+            return Err(Error::new(
+                ExitKind::Crypto,
+                format!("not a push: the line is {}", doc.kind.words()),
+            ))
+        }
+        Err(e) => {
+            return Err(Error::new(
+                ExitKind::Crypto,
+                format!("not a push JSON object: {e}"),
+            ))
+        }
+    };
+    let own = doc.str_member(line, "appId");
+    let app_id = app_id.or(own.as_deref()).ok_or_else(|| {
         Error::config("no AppID: the push has no appId and none was given")
             .with_hint("pass --app-id")
     })?;
-    if !seal_push(&mut push, codec, &app_id)? {
+    if !seal_into(line, &doc, codec, app_id, out)? {
         return Err(Error::new(
             ExitKind::Crypto,
             format!("the push has no '{}' field to encrypt", push::DATA),
         ));
     }
-    Ok(Value::Object(push).to_string())
+    Ok(())
 }
 
-fn read_source(source: &str) -> Result<String> {
-    let mut text = String::new();
+/// The bytes of FILE, or of stdin for `-`, exactly.
+fn read_source(source: &str) -> Result<Vec<u8>> {
     if source == "-" {
+        let mut text = Vec::new();
         io::stdin()
-            .read_to_string(&mut text)
+            .read_to_end(&mut text)
             .map_err(|e| Error::io("cannot read stdin", &e))?;
+        Ok(text)
     } else {
-        text = std::fs::read_to_string(source)
-            .map_err(|e| Error::io(format!("cannot read {source}"), &e))?;
+        std::fs::read(source).map_err(|e| Error::io(format!("cannot read {source}"), &e))
     }
-    Ok(text)
-}
-
-/// Text from a pipe usually ends with one newline that is not part of the message.
-fn strip_one_newline(text: &str) -> &str {
-    text.strip_suffix("\r\n")
-        .or_else(|| text.strip_suffix('\n'))
-        .unwrap_or(text)
 }
 
 #[cfg(test)]
@@ -387,6 +553,67 @@ mod tests {
             .decode(&sealed("plain text", "abc"), &mut out)
             .expect("decode");
         assert_eq!(trailer.as_deref(), Some("abc"));
-        assert_eq!(out, b"plain text\n");
+        assert_eq!(
+            out, b"\"plain text\"\n",
+            "piped, text becomes one JSON string"
+        );
+    }
+
+    fn stream(input: &[u8]) -> (StreamSummary, String, String) {
+        let mut decoder = Decoder::new(&key(), Some("foobar".into()), true, Layout::Compact);
+        let (mut out, mut errors) = (Vec::new(), Vec::new());
+        let summary = decode_stream(&mut decoder, input, &mut out, &mut errors).expect("io");
+        let text = |b: Vec<u8>| String::from_utf8(b).expect("utf8");
+        (summary, text(out), text(errors))
+    }
+
+    #[test]
+    fn a_cut_off_line_is_reported_alone_and_the_next_line_still_decodes() {
+        let good = sealed(r#"{"t":1}"#, "foobar");
+        let push = format!(r#"{{"appId":"foobar","encryptData":"{good}"}}"#);
+        let cut = &push[..30];
+        let input = format!("{cut}\n{push}\n{cut}\n  \"x\": 1,\n{push}\n{cut}");
+        let (summary, out, errors) = stream(input.as_bytes());
+        assert_eq!(summary, StreamSummary { ok: 2, failed: 4 }, "{errors}");
+        assert_eq!(out, "{\"appId\":\"foobar\",\"data\":{\"t\":1}}\n".repeat(2));
+        let numbers: Vec<&str> = errors
+            .lines()
+            .map(|l| l.split(':').next().unwrap_or(""))
+            .collect();
+        assert_eq!(
+            numbers,
+            ["line 1", "line 3", "line 4", "line 6"],
+            "{errors}"
+        );
+    }
+
+    #[test]
+    fn a_line_that_is_not_utf8_is_one_error_and_the_stream_goes_on() {
+        let good = sealed(r#"{"t":1}"#, "foobar");
+        let mut input = b"\xff\xfe\n".to_vec();
+        input.extend_from_slice(good.as_bytes());
+        let (summary, out, errors) = stream(&input);
+        assert_eq!(summary, StreamSummary { ok: 1, failed: 1 });
+        assert_eq!(out, "{\"t\":1}\n");
+        assert!(
+            errors.starts_with("line 1: error: the line is not UTF-8"),
+            "{errors}"
+        );
+    }
+
+    #[test]
+    fn plaintexts_keep_their_bytes_and_non_json_becomes_a_json_string() {
+        for (plain, expected) in [
+            (
+                r#"{"lng":116.31264671608805,"id":12345678901234567890123}"#,
+                r#"{"lng":116.31264671608805,"id":12345678901234567890123}"#,
+            ),
+            ("[1, 2]", "[1, 2]"),
+            ("{\n \"a\": 1e400\n}", r#"{"a":1e400}"#),
+            ("two\nlines", r#""two\nlines""#),
+        ] {
+            let (_, out, errors) = stream(sealed(plain, "foobar").as_bytes());
+            assert_eq!(out, format!("{expected}\n"), "{errors}");
+        }
     }
 }

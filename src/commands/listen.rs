@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use rumqttc::mqttbytes::v4::{Publish, SubscribeReasonCode};
 use rumqttc::mqttbytes::QoS;
 use rumqttc::AsyncClient;
-use serde_json::Value;
 use tokio::sync::mpsc;
 
 use crate::cli::{FormatArg, ListenArgs};
@@ -23,7 +22,7 @@ use crate::mqtt::{self, Acks, Backoff, SessionEvent, SessionSettings};
 use crate::output::pretty::PrettyOptions;
 use crate::output::printer::{OutputFormat, Printer, Received};
 use crate::output::ColorChoice;
-use crate::push::{parse_payload, Opener, Payload, SafeMode};
+use crate::push::{PushReader, Reading, SafeMode};
 use crate::secret::Secret;
 
 use super::target::{self, random_suffix};
@@ -185,7 +184,7 @@ async fn run_session(args: &ListenArgs, plan: &Plan) -> Result<()> {
 struct Session<'a> {
     args: &'a ListenArgs,
     plan: &'a Plan,
-    codec: Option<SafeModeCodec>,
+    reader: PushReader,
     printer: Printer<io::Stdout>,
     tally: Tally,
     acks: Acks,
@@ -222,7 +221,7 @@ impl<'a> Session<'a> {
         Ok(Session {
             args,
             plan,
-            codec,
+            reader: PushReader::new(codec, Some(plan.settings.app_id.clone()), true),
             printer: Printer::new(stdout, file, format, args.envelope, pretty),
             tally: Tally {
                 started: Instant::now(),
@@ -374,63 +373,38 @@ impl<'a> Session<'a> {
     }
 
     fn on_message(&mut self, publish: Publish) -> Result<bool> {
-        let mut opener = Opener {
-            codec: self.codec.as_mut(),
-            expected_app_id: Some(&self.plan.settings.app_id),
-            verify: true,
-        };
-        let payload = parse_payload(&publish.payload, &mut opener);
-        if !self.passes_filters(&payload) {
+        let reading = self.reader.read(&publish.payload);
+        if !passes_filters(self.args, &reading) {
             self.acks.written(&publish);
             return Ok(false);
         }
-        if let Payload::Push { push, safe_mode } = &payload {
-            if *safe_mode == SafeMode::NoKey && !self.tally.warned_no_key {
+        if let Reading::Push(push) = &reading {
+            if push.safe_mode == SafeMode::NoKey && !self.tally.warned_no_key {
                 self.tally.warned_no_key = true;
                 eprintln!(
                     "warning: safe-mode pushes arrive but no AppKey is set; they are shown \
                      encrypted (set SENSORO_APP_KEY or the profile's app_key)"
                 );
             }
-            if let Some(Value::String(sn)) = push.get("sn") {
-                if !self.tally.devices.contains(sn) {
-                    self.tally.devices.insert(sn.clone());
+            if let Some(sn) = push.str_field("sn") {
+                if !self.tally.devices.contains(sn.as_ref()) {
+                    self.tally.devices.insert(sn.into_owned());
                 }
             }
         }
         let received = Received {
             bytes: &publish.payload,
-            payload,
+            reading,
             topic: &publish.topic,
             qos: publish.qos as u8,
             retain: publish.retain,
             dup: publish.dup,
             received_at: chrono::Local::now().fixed_offset(),
         };
-        self.printer.write(received)?;
+        self.printer.write(&received)?;
         self.acks.written(&publish);
         self.tally.pushes += 1;
         Ok(self.args.count.is_some_and(|n| self.tally.pushes >= n))
-    }
-
-    fn passes_filters(&self, payload: &Payload) -> bool {
-        let args = self.args;
-        if args.sn.is_empty() && args.device_type.is_empty() && args.r#type.is_empty() {
-            return true;
-        }
-        let Payload::Push { push, .. } = payload else {
-            return false;
-        };
-        let field_in = |name: &str, wanted: &[String]| {
-            wanted.is_empty()
-                || push
-                    .get(name)
-                    .and_then(Value::as_str)
-                    .is_some_and(|v| wanted.iter().any(|w| w == v))
-        };
-        field_in("sn", &args.sn)
-            && field_in("deviceType", &args.device_type)
-            && field_in("type", &args.r#type)
     }
 
     /// Flushes output, then acknowledges what was written.
@@ -496,6 +470,27 @@ impl<'a> Session<'a> {
             _ => Ok(()),
         }
     }
+}
+
+/// True when the push passes `--sn`, `--device-type` and `--type` (each a set of wanted
+/// values; an empty set passes everything). A payload that is not a push passes only when
+/// no filter is set.
+fn passes_filters(args: &ListenArgs, reading: &Reading<'_>) -> bool {
+    if args.sn.is_empty() && args.device_type.is_empty() && args.r#type.is_empty() {
+        return true;
+    }
+    let Reading::Push(push) = reading else {
+        return false;
+    };
+    let field_in = |name: &str, wanted: &[String]| {
+        wanted.is_empty()
+            || push
+                .str_field(name)
+                .is_some_and(|v| wanted.iter().any(|w| *w == v))
+    };
+    field_in("sn", &args.sn)
+        && field_in("deviceType", &args.device_type)
+        && field_in("type", &args.r#type)
 }
 
 /// The event-loop task stopped while the session was still wanted.

@@ -7,8 +7,9 @@
 //! JSON — goes to every app. In safe mode a JSON object with `data` is re-encoded with
 //! `encryptData` in its place, per receiving app. Lines are prepared once, at start.
 
+use crate::json::{self, Doc, Scanner};
+use crate::push;
 use bytes::Bytes;
-use serde_json::{Map, Value};
 
 use super::broker::Broker;
 use super::config::{Replay, MAX_REPLAY_BYTES};
@@ -63,12 +64,14 @@ fn prepare(broker: &Broker, number: usize, raw: &[u8]) -> Option<Line> {
     if raw.iter().all(u8::is_ascii_whitespace) {
         return None;
     }
-    let object = match serde_json::from_slice::<Value>(raw) {
-        Ok(Value::Object(object)) => Some(object),
-        _ => None,
-    };
-    let targets: Vec<usize> = match object.as_ref().and_then(|o| o.get("appId")) {
-        Some(Value::String(app_id)) => match broker.app_index(app_id) {
+    let mut scanner = Scanner::new();
+    let doc = scanner
+        .scan(raw)
+        .ok()
+        .filter(|doc| doc.kind == json::Kind::Object);
+    let app_id = doc.and_then(|doc| doc.member(raw, "appId").map(|m| &raw[m.value.clone()]));
+    let targets: Vec<usize> = match app_id.and_then(json::string_value) {
+        Some(app_id) => match broker.app_index(&app_id) {
             Some(index) => vec![index],
             None => {
                 broker.logger.emit(|| LogEvent::ReplaySkipped {
@@ -78,32 +81,25 @@ fn prepare(broker: &Broker, number: usize, raw: &[u8]) -> Option<Line> {
                 return None;
             }
         },
-        _ => (0..broker.apps.len()).collect(),
+        None => (0..broker.apps.len()).collect(),
     };
-    let sealable = object.filter(|o| broker.config.safe_mode && o.contains_key("data"));
+    let sealable = doc.filter(|doc| broker.config.safe_mode && doc.member(raw, "data").is_some());
     let deliveries = targets
         .into_iter()
         .filter_map(|app| match &sealable {
-            Some(object) => seal_object(broker, app, object).map(|bytes| (app, bytes)),
+            Some(doc) => seal_line(broker, app, raw, doc).map(|bytes| (app, bytes)),
             None => Some((app, Bytes::copy_from_slice(raw))),
         })
         .collect();
     Some(Line { deliveries })
 }
 
-/// The object with `data` replaced, in place, by `encryptData` sealed for `app`.
-fn seal_object(broker: &Broker, app: usize, object: &Map<String, Value>) -> Option<Bytes> {
-    let data = object.get("data")?;
-    let sealed = super::source::seal(broker, app, data)?;
-    let mut out = Map::new();
-    for (key, value) in object {
-        if key == "data" {
-            out.insert("encryptData".into(), Value::String(sealed.clone()));
-        } else {
-            out.insert(key.clone(), value.clone());
-        }
-    }
-    serde_json::to_vec(&Value::Object(out))
-        .ok()
-        .map(Bytes::from)
+/// The line with `data` replaced, in place, by `encryptData` sealed for `app`; every other
+/// byte as it was.
+fn seal_line(broker: &Broker, app: usize, raw: &[u8], doc: &Doc<'_>) -> Option<Bytes> {
+    let mut out = Vec::with_capacity(raw.len() + raw.len() / 2);
+    let sealed = push::seal_with(raw, doc, &mut out, |data| {
+        super::source::seal_json(broker, app, data).ok_or(())
+    });
+    matches!(sealed, Ok(true)).then(|| Bytes::from(out))
 }

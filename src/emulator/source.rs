@@ -78,12 +78,16 @@ pub(crate) async fn replay(
 
 /// Seals `data` for `app` with the app's sealer; failures are logged and yield `None`.
 pub(crate) fn seal(broker: &Broker, app: usize, data: &Value) -> Option<String> {
+    seal_json(broker, app, data.to_string().as_bytes())
+}
+
+/// Seals the exact JSON bytes of `data` for `app`; failures are logged and yield `None`.
+pub(crate) fn seal_json(broker: &Broker, app: usize, data_json: &[u8]) -> Option<String> {
     let app = broker.apps.get(app)?;
-    let result = match &app.sealer {
-        Some(sealer) => serde_json::to_string(data)
-            .map_err(|err| err.to_string())
-            .and_then(|json| sealer.seal(&app.id, &json)),
-        None => Err("no AppKey for this app".to_owned()),
+    let result = match (&app.sealer, std::str::from_utf8(data_json)) {
+        (Some(sealer), Ok(json)) => sealer.seal(&app.id, json),
+        (Some(_), Err(_)) => Err("data is not UTF-8".to_owned()),
+        (None, _) => Err("no AppKey for this app".to_owned()),
     };
     result
         .map_err(|detail| {

@@ -5,11 +5,12 @@
 
 use std::io::{self, Write};
 
+use base64::Engine as _;
 use chrono::{DateTime, FixedOffset, SecondsFormat};
-use serde_json::{json, Value};
 
 use super::pretty::{self, PayloadView, PrettyOptions, SafeModeView};
-use crate::push::{Payload, SafeMode};
+use crate::json::write_string;
+use crate::push::{Reading, SafeMode};
 
 /// Output formats of `listen`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,8 +27,8 @@ pub enum OutputFormat {
 pub struct Received<'a> {
     /// The payload bytes.
     pub bytes: &'a [u8],
-    /// The parsed (and possibly decrypted) payload.
-    pub payload: Payload,
+    /// The payload as read (and possibly opened).
+    pub reading: Reading<'a>,
     /// Topic it came on.
     pub topic: &'a str,
     /// Delivery QoS.
@@ -62,7 +63,7 @@ impl<W: Write> Printer<W> {
     ) -> Self {
         Printer {
             out: io::BufWriter::with_capacity(64 * 1024, out),
-            file: file.map(io::BufWriter::new),
+            file: file.map(|f| io::BufWriter::with_capacity(64 * 1024, f)),
             format,
             envelope,
             pretty,
@@ -72,17 +73,28 @@ impl<W: Write> Printer<W> {
     }
 
     /// Writes one payload (buffered).
-    pub fn write(&mut self, received: Received<'_>) -> io::Result<()> {
-        let (body, meta) = received.split();
+    pub fn write(&mut self, received: &Received<'_>) -> io::Result<()> {
         match self.format {
             OutputFormat::Raw => {
-                self.out.write_all(meta.bytes)?;
+                self.out.write_all(received.bytes)?;
                 self.out.write_all(b"\n")?;
             }
             OutputFormat::Pretty => {
                 self.text.clear();
-                render_pretty(&mut self.text, &body, &meta, &self.pretty);
+                render_pretty(&mut self.text, received, &self.pretty);
                 self.out.write_all(self.text.as_bytes())?;
+            }
+            OutputFormat::Json if !self.envelope => {
+                if let Reading::Push(push) = &received.reading {
+                    // The fast path: the push as it came, no copy.
+                    self.out.write_all(push.json)?;
+                    self.out.write_all(b"\n")?;
+                    if let Some(file) = &mut self.file {
+                        file.write_all(push.json)?;
+                        file.write_all(b"\n")?;
+                    }
+                    return Ok(());
+                }
             }
             OutputFormat::Json => {}
         }
@@ -90,8 +102,7 @@ impl<W: Write> Printer<W> {
             return Ok(());
         }
         self.line.clear();
-        serde_json::to_writer(&mut self.line, &line_value(body, &meta, self.envelope))?;
-        self.line.push(b'\n');
+        write_json_line(&mut self.line, received, self.envelope);
         if self.format == OutputFormat::Json {
             self.out.write_all(&self.line)?;
         }
@@ -111,108 +122,88 @@ impl<W: Write> Printer<W> {
     }
 }
 
-/// A received payload with the push moved into a JSON value once, so the pretty renderer
-/// and the JSON line share it without copying.
-enum Body {
-    Push { push: Value, safe_mode: SafeMode },
-    NotJson { error: String },
-}
-
-/// Everything about a received message except its parsed body.
-struct Meta<'a> {
-    bytes: &'a [u8],
-    topic: &'a str,
-    qos: u8,
-    retain: bool,
-    dup: bool,
-    received_at: DateTime<FixedOffset>,
-}
-
-impl<'a> Received<'a> {
-    fn split(self) -> (Body, Meta<'a>) {
-        let body = match self.payload {
-            Payload::Push { push, safe_mode } => Body::Push {
-                push: Value::Object(push),
-                safe_mode,
-            },
-            Payload::NotJson { error } => Body::NotJson { error },
-        };
-        let meta = Meta {
-            bytes: self.bytes,
-            topic: self.topic,
-            qos: self.qos,
-            retain: self.retain,
-            dup: self.dup,
-            received_at: self.received_at,
-        };
-        (body, meta)
+/// Appends the NDJSON line (newline included) for one payload: the push as it came (with
+/// `data` decrypted in place), or `{"error", "raw"}` for a payload that is not a JSON object
+/// (`raw_base64` instead of `raw` when its bytes are not UTF-8); wrapped in an envelope with
+/// receive time and MQTT flags when asked. The push is embedded byte for byte.
+pub fn write_json_line(out: &mut Vec<u8>, received: &Received<'_>, envelope: bool) {
+    if envelope {
+        out.extend_from_slice(b"{\"received_at\":\"");
+        let time = received
+            .received_at
+            .to_rfc3339_opts(SecondsFormat::Millis, false);
+        out.extend_from_slice(time.as_bytes());
+        out.extend_from_slice(b"\",\"topic\":");
+        write_string(out, received.topic);
+        let flags = format!(
+            ",\"qos\":{},\"retain\":{},\"dup\":{},\"push\":",
+            received.qos, received.retain, received.dup
+        );
+        out.extend_from_slice(flags.as_bytes());
     }
-}
-
-/// The NDJSON object for one payload: the push as sent (with `data` decrypted in place), or
-/// `{"error", "raw"}` for a payload that is not a JSON object; wrapped in an envelope with
-/// receive time and MQTT flags when asked.
-#[must_use]
-pub fn json_line(received: Received<'_>, envelope: bool) -> Value {
-    let (body, meta) = received.split();
-    line_value(body, &meta, envelope)
-}
-
-fn line_value(body: Body, meta: &Meta<'_>, envelope: bool) -> Value {
-    let body = match body {
-        Body::Push {
-            mut push,
-            safe_mode,
-        } => {
-            if let (SafeMode::Failed(reason), Some(fields)) = (safe_mode, push.as_object_mut()) {
-                fields.insert("decryptError".into(), Value::String(reason));
+    match &received.reading {
+        Reading::Push(push) => out.extend_from_slice(push.json),
+        Reading::NotJson { error } => {
+            out.extend_from_slice(b"{\"error\":");
+            write_string(out, error);
+            match std::str::from_utf8(received.bytes) {
+                Ok(text) => {
+                    out.extend_from_slice(b",\"raw\":");
+                    write_string(out, text);
+                }
+                Err(_) => {
+                    out.extend_from_slice(b",\"raw_base64\":\"");
+                    let encoded = base64::engine::general_purpose::STANDARD.encode(received.bytes);
+                    out.extend_from_slice(encoded.as_bytes());
+                    out.push(b'"');
+                }
             }
-            push
+            out.push(b'}');
         }
-        Body::NotJson { error } => json!({
-            "error": error,
-            "raw": String::from_utf8_lossy(meta.bytes),
-        }),
-    };
-    if !envelope {
-        return body;
     }
-    json!({
-        "received_at": meta.received_at.to_rfc3339_opts(SecondsFormat::Millis, false),
-        "topic": meta.topic,
-        "qos": meta.qos,
-        "retain": meta.retain,
-        "dup": meta.dup,
-        "push": body,
-    })
+    if envelope {
+        out.push(b'}');
+    }
+    out.push(b'\n');
 }
 
-fn render_pretty(out: &mut String, body: &Body, meta: &Meta<'_>, options: &PrettyOptions) {
-    let view = match body {
-        Body::Push { push, safe_mode } => PayloadView::Push {
-            push,
-            safe_mode: match safe_mode {
-                SafeMode::Plain | SafeMode::NoKey => SafeModeView::Plain,
-                SafeMode::Decrypted => SafeModeView::Decrypted,
-                SafeMode::Failed(reason) => SafeModeView::Failed { reason },
-            },
-        },
-        Body::NotJson { error } => PayloadView::NotJson {
-            payload: meta.bytes,
+fn render_pretty(out: &mut String, received: &Received<'_>, options: &PrettyOptions) {
+    let parsed;
+    let view = match &received.reading {
+        Reading::Push(push) => {
+            parsed = push.to_value();
+            match &parsed {
+                Some(value) => PayloadView::Push {
+                    push: value,
+                    safe_mode: match &push.safe_mode {
+                        SafeMode::Plain | SafeMode::NoKey => SafeModeView::Plain,
+                        SafeMode::Decrypted => SafeModeView::Decrypted,
+                        SafeMode::Failed(reason) => SafeModeView::Failed { reason },
+                    },
+                },
+                None => PayloadView::NotJson {
+                    payload: push.json,
+                    error: "valid JSON, nested too deeply to lay out; shown as received",
+                },
+            }
+        }
+        Reading::NotJson { error } => PayloadView::NotJson {
+            payload: received.bytes,
             error,
         },
     };
-    pretty::render(out, &view, meta.received_at, options);
+    pretty::render(out, &view, received.received_at, options);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::push::PushReader;
 
-    fn received(bytes: &[u8], payload: Payload) -> Received<'_> {
+    fn received<'a>(bytes: &'a [u8], reading: Reading<'a>) -> Received<'a> {
         Received {
             bytes,
-            payload,
+            reading,
             topic: "users/a/devices",
             qos: 1,
             retain: false,
@@ -222,35 +213,42 @@ mod tests {
         }
     }
 
-    #[test]
-    fn not_json_payloads_still_make_one_valid_json_line() {
-        let r = received(
-            b"\xffhello",
-            Payload::NotJson {
-                error: "payload is not JSON".into(),
-            },
-        );
-        let line = json_line(r, false);
-        assert_eq!(line["error"], "payload is not JSON");
-        assert_eq!(line["raw"], "\u{fffd}hello");
+    fn line(bytes: &[u8], envelope: bool) -> String {
+        let mut reader = PushReader::new(None, None, true);
+        let r = received(bytes, reader.read(bytes));
+        let mut out = Vec::new();
+        write_json_line(&mut out, &r, envelope);
+        String::from_utf8(out).expect("utf8")
     }
 
     #[test]
-    fn envelope_wraps_the_push_with_time_and_flags() {
-        let mut push = serde_json::Map::new();
-        push.insert("sn".into(), json!("01"));
-        let r = received(
-            b"{}",
-            Payload::Push {
-                push,
-                safe_mode: SafeMode::Failed("bad key".into()),
-            },
+    fn not_json_payloads_still_make_one_valid_json_line() {
+        let text = line(b"h\xc3\xa9llo\n\"x\"", false);
+        assert_eq!(
+            text,
+            "{\"error\":\"payload is not JSON: expected a JSON value at byte 1\",\"raw\":\"h\u{e9}llo\\n\\\"x\\\"\"}\n"
         );
-        let line = json_line(r, true);
-        assert_eq!(line["received_at"], "2026-11-24T08:00:00.250+08:00");
-        assert_eq!(line["qos"], 1);
-        assert_eq!(line["push"]["sn"], "01");
-        assert_eq!(line["push"]["decryptError"], "bad key");
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_carried_as_base64() {
+        let text = line(b"\xffhello", false);
+        let value: serde_json::Value = serde_json::from_str(&text).expect("json");
+        assert_eq!(value["raw_base64"], "/2hlbGxv");
+        assert!(value.get("raw").is_none(), "{text}");
+    }
+
+    #[test]
+    fn envelope_embeds_the_push_byte_for_byte() {
+        let push = br#"{"sn":"01","lng":116.31264671608805,"a":1,"a":2}"#;
+        let text = line(push, true);
+        assert_eq!(
+            text,
+            format!(
+                "{{\"received_at\":\"2026-11-24T08:00:00.250+08:00\",\"topic\":\"users/a/devices\",\"qos\":1,\"retain\":false,\"dup\":false,\"push\":{}}}\n",
+                std::str::from_utf8(push).expect("utf8")
+            )
+        );
     }
 
     #[test]
@@ -259,6 +257,7 @@ mod tests {
         let path = dir.path().join("out.ndjson");
         let file = std::fs::File::create(&path).expect("file");
         let mut out = Vec::new();
+        let mut reader = PushReader::new(None, None, true);
         {
             let mut printer = Printer::new(
                 &mut out,
@@ -267,12 +266,43 @@ mod tests {
                 false,
                 PrettyOptions::default(),
             );
-            let r = received(b"not json\x01", Payload::NotJson { error: "x".into() });
-            printer.write(r).expect("write");
+            for payload in [&b"not json\x01"[..], b"{\"n\": 1.10}"] {
+                let r = received(payload, reader.read(payload));
+                printer.write(&r).expect("write");
+            }
             printer.flush().expect("flush");
         }
-        assert_eq!(out, b"not json\x01\n");
+        assert_eq!(out, b"not json\x01\n{\"n\": 1.10}\n");
         let saved = std::fs::read_to_string(&path).expect("read");
-        assert!(saved.starts_with("{\"error\":\"x\""), "{saved}");
+        let lines: Vec<&str> = saved.lines().collect();
+        assert!(
+            lines[0].starts_with("{\"error\":\"payload is not JSON"),
+            "{saved}"
+        );
+        assert_eq!(lines[1], "{\"n\": 1.10}");
+    }
+
+    #[test]
+    fn json_format_and_the_file_get_the_push_as_it_came() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("out.ndjson");
+        let file = std::fs::File::create(&path).expect("file");
+        let mut out = Vec::new();
+        let mut reader = PushReader::new(None, None, true);
+        let payload = b"{\"id\":12345678901234567890123,\n\"x\":[1E2]}";
+        {
+            let mut printer = Printer::new(
+                &mut out,
+                Some(file),
+                OutputFormat::Json,
+                false,
+                PrettyOptions::default(),
+            );
+            let r = received(payload, reader.read(payload));
+            printer.write(&r).expect("write");
+            printer.flush().expect("flush");
+        }
+        assert_eq!(out, b"{\"id\":12345678901234567890123,\"x\":[1E2]}\n");
+        assert_eq!(std::fs::read(&path).expect("read"), out);
     }
 }
