@@ -231,8 +231,8 @@ fn add_decrypt_error(text: &[u8], doc: &Doc<'_>, reason: &str, out: &mut Vec<u8>
     out.extend_from_slice(&text[close..]);
 }
 
-/// Writes `text` with its `data` member replaced by `encryptData`: the value's bytes (on
-/// one line) sealed for `app_id`. Returns false, writing nothing, when there is no `data`.
+/// Writes `text` with its `data` member replaced by `encryptData`: the value's bytes sealed
+/// for `app_id` exactly (minified only when they span lines). Returns false, writing nothing, when there is no `data`.
 ///
 /// # Errors
 ///
@@ -262,9 +262,15 @@ pub fn seal_with<E>(
     let Some(member) = doc.member(text, DATA) else {
         return Ok(false);
     };
-    let mut plain = Vec::new();
-    json::minify_into(&text[member.value.clone()], &mut plain);
-    let cipher = seal(&plain)?;
+    let value = &text[member.value.clone()];
+    let mut one_line = Vec::new();
+    let plain = if value.iter().any(|&b| b == b'\n' || b == b'\r') {
+        json::minify_into(value, &mut one_line);
+        &one_line
+    } else {
+        value
+    };
+    let cipher = seal(plain)?;
     let start = out.len();
     out.extend_from_slice(&text[..member.key.start]);
     json::write_string(out, ENCRYPT_DATA);

@@ -7,125 +7,12 @@ use std::io::{BufRead as _, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use common::broker::{finish, spawn, Broker};
 use common::TestEnv;
 use sensoro_mqtt::crypto::{AppKey, SafeModeCodec};
-use sensoro_mqtt::emulator::{AppConfig, Emulator, EmulatorConfig, EmulatorHandle, QoS};
+use sensoro_mqtt::emulator::{EmulatorConfig, QoS};
 
 const KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
-
-struct Broker {
-    runtime: tokio::runtime::Runtime,
-    handle: Option<EmulatorHandle>,
-}
-
-impl Broker {
-    fn start(config: EmulatorConfig) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let config = EmulatorConfig {
-            bind: "127.0.0.1:0".parse().expect("addr"),
-            apps: if config.apps.is_empty() {
-                vec![AppConfig::new("foobar", "secret-1")]
-            } else {
-                config.apps
-            },
-            ..config
-        };
-        let handle = runtime
-            .block_on(Emulator::start(config))
-            .expect("emulator starts");
-        Broker {
-            runtime,
-            handle: Some(handle),
-        }
-    }
-
-    /// No simulated devices: only what the test publishes.
-    fn quiet() -> Self {
-        Broker::start(EmulatorConfig {
-            devices: 0,
-            ..EmulatorConfig::default()
-        })
-    }
-
-    fn devices(n: usize) -> Self {
-        Broker::start(EmulatorConfig {
-            devices: n,
-            interval: Duration::from_millis(100),
-            ..EmulatorConfig::default()
-        })
-    }
-
-    fn handle(&self) -> &EmulatorHandle {
-        self.handle.as_ref().expect("running")
-    }
-
-    fn port(&self) -> String {
-        self.handle().local_addr().port().to_string()
-    }
-
-    /// An environment with the right credentials for app foobar.
-    fn env(&self) -> TestEnv {
-        TestEnv::new()
-            .env("SENSORO_HOST", "127.0.0.1")
-            .env("SENSORO_PORT", &self.port())
-            .env("SENSORO_APP_ID", "foobar")
-            .env("SENSORO_APP_SECRET", "secret-1")
-    }
-
-    /// Publishes once a subscriber is there (bounded wait).
-    fn publish_when_subscribed(&self, payloads: &[&[u8]]) {
-        let handle = self.handle();
-        self.runtime.block_on(async {
-            tokio::time::timeout(Duration::from_secs(10), handle.wait_for_subscribers(1))
-                .await
-                .expect("listen subscribed within 10 s");
-        });
-        for payload in payloads {
-            handle.publish("foobar", payload.to_vec()).expect("publish");
-        }
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        if let Some(handle) = self.handle.take() {
-            self.runtime.block_on(handle.shutdown());
-        }
-    }
-}
-
-impl Broker {
-    /// Runs listen while the broker publishes `payloads` once it has subscribed.
-    fn listen_while_publishing(
-        &self,
-        env: &TestEnv,
-        args: &[&str],
-        payloads: &[&[u8]],
-    ) -> common::Run {
-        let child = spawn(env, args);
-        self.publish_when_subscribed(payloads);
-        finish(child)
-    }
-}
-
-/// Spawns listen; the caller feeds the broker, then collects the output.
-fn spawn(env: &TestEnv, args: &[&str]) -> std::process::Child {
-    let mut full = vec!["listen"];
-    full.extend_from_slice(args);
-    env.command(&full)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn listen")
-}
-
-fn finish(child: std::process::Child) -> common::Run {
-    common::Run::from(child.wait_with_output().expect("wait"))
-}
 
 #[test]
 fn json_output_is_one_push_per_line_and_count_stops_with_exit_0() {

@@ -265,3 +265,40 @@ fn a_qos1_backlog_is_drained_and_every_push_acknowledged() {
         again.stdout.lines().count()
     );
 }
+
+#[test]
+fn listen_carries_random_pushes_from_mosquitto_byte_for_byte() {
+    let Some(broker) = tools() else { return };
+    let mosquitto = Mosquitto::start(&broker);
+    let env = TestEnv::new().env("SENSORO_APP_SECRET", SECRET);
+    let pushes = common::pushes::lines(23, 300, APP);
+    let out_path = env.dir().join("pushes.ndjson");
+    let mut cmd = env.command(&mosquitto.args(
+        "listen",
+        &[
+            "--qos",
+            "1",
+            "--count",
+            "300",
+            "--timeout",
+            "30s",
+            "--format",
+            "json",
+        ],
+    ));
+    cmd.stdout(File::create(&out_path).expect("out file"));
+    let mut listen = Daemon::spawn(cmd);
+    listen.wait_for_line(
+        |l| l.starts_with("subscribed to users/foobar/devices"),
+        WAIT,
+    );
+    let text: String = pushes.iter().map(|p| format!("{p}\n")).collect();
+    mosquitto.publish(&text, "1");
+    let (code, stderr) = listen.wait_exit(WAIT);
+    assert_eq!(code, 0, "{stderr}");
+    let got = std::fs::read_to_string(&out_path).expect("output");
+    assert!(
+        got == text,
+        "pushes changed on the way through Mosquitto and listen"
+    );
+}
