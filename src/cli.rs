@@ -260,6 +260,9 @@ pub struct ListenArgs {
     /// Clean session; false with a fixed --client-id keeps QoS 1 pushes sent while away
     #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set, help_heading = "Connection")]
     pub clean: bool,
+    /// Largest push accepted (e.g. 512k, 16M; up to 255MiB); a bigger one stops listen
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = crate::mqtt::parse_size, help_heading = "Connection")]
+    pub max_payload: usize,
 
     /// Output format [default: pretty on a terminal, json otherwise]
     #[arg(long, value_enum, help_heading = "Output")]

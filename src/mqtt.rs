@@ -9,10 +9,10 @@
 use std::time::Duration;
 
 use rumqttc::mqttbytes::v4::{ConnectReturnCode, Packet, Publish, SubscribeReasonCode};
-use rumqttc::mqttbytes::QoS;
+use rumqttc::mqttbytes::{self, QoS};
 use rumqttc::{
-    AsyncClient, ConnectionError, Event, EventLoop, MqttOptions, Outgoing, TlsConfiguration,
-    Transport,
+    AsyncClient, ConnectionError, Event, EventLoop, MqttOptions, Outgoing, StateError,
+    TlsConfiguration, Transport,
 };
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -20,8 +20,53 @@ use tokio_rustls::rustls::ClientConfig;
 
 use crate::secret::Secret;
 
-/// Largest incoming packet accepted (rumqttc's default of 10 KiB drops large pushes).
-pub const MAX_INCOMING_PACKET: usize = 4 * 1024 * 1024;
+/// The default of `--max-payload`: the largest push accepted. rumqttc's read buffer grows
+/// only when such a push arrives, so a high limit costs nothing until then.
+pub const DEFAULT_MAX_PAYLOAD: usize = 64 * 1024 * 1024;
+/// MQTT's own limit on a packet's remaining length (256 MiB - 1).
+pub const MQTT_MAX_PACKET: usize = 268_435_455;
+
+/// Parses a size: `65536`, `512k`, `4MiB`, `64M`, `1G` (k/M/G and KiB/MiB/GiB are powers of
+/// 1024), at most MQTT's own packet limit.
+///
+/// # Errors
+///
+/// Words for a text that is not such a size.
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: usize = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size (e.g. 65536, 512k, 4MiB, 64M)"))?;
+    let scale: usize = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => return Err(format!("unknown size unit '{other}' (use k, M or G)")),
+    };
+    match number.checked_mul(scale) {
+        Some(0) => Err("the size must be above 0".to_owned()),
+        Some(size) if size <= MQTT_MAX_PACKET => Ok(size),
+        _ => Err(format!(
+            "'{text}' is over MQTT's own limit of {MQTT_MAX_PACKET} bytes (256 MiB)"
+        )),
+    }
+}
+
+/// A byte count in words: `2,048 bytes (2.0 KiB)`.
+#[must_use]
+pub fn size_words(bytes: usize) -> String {
+    let (value, unit) = if bytes >= 1 << 20 {
+        (bytes as f64 / f64::from(1u32 << 20), "MiB")
+    } else {
+        (bytes as f64 / 1024.0, "KiB")
+    };
+    format!("{bytes} bytes ({value:.1} {unit})")
+}
 
 /// Everything needed to open a session.
 #[derive(Debug, Clone)]
@@ -42,6 +87,8 @@ pub struct SessionSettings {
     pub keep_alive: Duration,
     /// TLS client configuration; `None` for plain MQTT.
     pub tls: Option<Arc<ClientConfig>>,
+    /// The largest incoming packet accepted (`--max-payload`).
+    pub max_payload: usize,
 }
 
 impl SessionSettings {
@@ -54,7 +101,7 @@ impl SessionSettings {
             .set_credentials(&self.app_id, self.app_secret.expose())
             .set_keep_alive(self.keep_alive)
             .set_clean_session(self.clean_session)
-            .set_max_packet_size(MAX_INCOMING_PACKET, 64 * 1024)
+            .set_max_packet_size(self.max_payload, 64 * 1024)
             .set_manual_acks(true)
             .set_inflight(100);
         if let Some(config) = &self.tls {
@@ -233,6 +280,12 @@ pub enum SessionEvent {
     },
     /// CONNACK refused: final, the task has stopped.
     Refused(ConnectReturnCode),
+    /// A packet over `max_payload` arrived: final (with a persistent session the broker
+    /// would offer it again and again), the task has stopped.
+    TooLarge {
+        /// Its size in bytes (MQTT remaining length).
+        size: usize,
+    },
     /// DISCONNECT was written: the task has stopped.
     Closed,
 }
@@ -260,39 +313,64 @@ async fn poll_events(
 ) {
     loop {
         let event = match eventloop.poll().await {
-            Ok(Event::Incoming(Packet::ConnAck(ack))) => {
-                backoff.reset();
-                SessionEvent::Connected {
-                    session_present: ack.session_present,
-                }
-            }
-            Ok(Event::Incoming(Packet::SubAck(ack))) => SessionEvent::Subscribed(ack.return_codes),
-            Ok(Event::Incoming(Packet::Publish(publish))) => SessionEvent::Message(publish),
             Ok(Event::Outgoing(Outgoing::Disconnect)) => {
                 let _ = tx.send(SessionEvent::Closed).await;
                 return;
             }
-            Ok(_) => continue,
-            Err(ConnectionError::ConnectionRefused(code)) => {
-                let _ = tx.send(SessionEvent::Refused(code)).await;
-                return;
-            }
+            Ok(event) => match incoming(event, &mut backoff) {
+                Some(event) => event,
+                None => continue,
+            },
             Err(err) => {
-                let retry_in = backoff.next_delay();
-                let lost = SessionEvent::Lost {
-                    error: describe_error(&err),
-                    retry_in,
+                // Packets read before the error are still queued: they came, so they are
+                // handed over first (their acknowledgements die with the connection).
+                let queued: Vec<Event> = eventloop.state.events.drain(..).collect();
+                for event in queued {
+                    if let Some(event) = incoming(event, &mut backoff) {
+                        if tx.send(event).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                let (event, retry_in) = match err {
+                    ConnectionError::ConnectionRefused(code) => (SessionEvent::Refused(code), None),
+                    ConnectionError::MqttState(StateError::Deserialization(
+                        mqttbytes::Error::PayloadSizeLimitExceeded(size),
+                    )) => (SessionEvent::TooLarge { size }, None),
+                    err => {
+                        let retry_in = backoff.next_delay();
+                        let error = describe_error(&err);
+                        (SessionEvent::Lost { error, retry_in }, Some(retry_in))
+                    }
                 };
-                if tx.send(lost).await.is_err() {
+                if tx.send(event).await.is_err() {
                     return;
                 }
-                tokio::time::sleep(retry_in).await;
+                match retry_in {
+                    Some(delay) => tokio::time::sleep(delay).await,
+                    None => return,
+                }
                 continue;
             }
         };
         if tx.send(event).await.is_err() {
             return;
         }
+    }
+}
+
+/// The session event for an incoming packet the command cares about.
+fn incoming(event: Event, backoff: &mut Backoff) -> Option<SessionEvent> {
+    match event {
+        Event::Incoming(Packet::ConnAck(ack)) => {
+            backoff.reset();
+            Some(SessionEvent::Connected {
+                session_present: ack.session_present,
+            })
+        }
+        Event::Incoming(Packet::SubAck(ack)) => Some(SessionEvent::Subscribed(ack.return_codes)),
+        Event::Incoming(Packet::Publish(publish)) => Some(SessionEvent::Message(publish)),
+        _ => None,
     }
 }
 
@@ -364,6 +442,7 @@ mod tests {
             clean_session: true,
             keep_alive: Duration::from_secs(30),
             tls: None,
+            max_payload: DEFAULT_MAX_PAYLOAD,
         };
         // Nobody polls this event loop: the channel takes two requests, then refuses.
         let (client, _eventloop) = AsyncClient::new(settings.options(), 2);
@@ -404,8 +483,24 @@ mod tests {
             clean_session: true,
             keep_alive: Duration::from_secs(30),
             tls: None,
+            max_payload: DEFAULT_MAX_PAYLOAD,
         };
         assert!(!format!("{settings:?}").contains("very-secret-value"));
-        assert_eq!(settings.options().max_packet_size(), MAX_INCOMING_PACKET);
+        assert_eq!(settings.options().max_packet_size(), DEFAULT_MAX_PAYLOAD);
+    }
+
+    #[test]
+    fn sizes_parse_with_binary_units_up_to_the_mqtt_limit() {
+        assert_eq!(parse_size("65536"), Ok(65536));
+        assert_eq!(parse_size("512k"), Ok(512 * 1024));
+        assert_eq!(parse_size("4MiB"), Ok(4 << 20));
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("255MiB"), Ok(255 << 20));
+        assert!(parse_size("256MiB").is_err(), "one byte over MQTT's limit");
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("big").is_err());
+        assert!(parse_size("3T").is_err());
+        assert_eq!(size_words(2048), "2048 bytes (2.0 KiB)");
+        assert_eq!(size_words(5 << 20), "5242880 bytes (5.0 MiB)");
     }
 }

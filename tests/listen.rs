@@ -474,3 +474,71 @@ fn being_kicked_repeatedly_is_blamed_on_a_duplicate_client_id() {
     );
     assert!(warning.contains("one/twin"), "{warning}");
 }
+
+#[test]
+fn a_push_over_max_payload_stops_with_exit_3_once_without_reconnecting() {
+    let broker = Broker::quiet();
+    let big = format!("{{\"sn\":\"BIG\",\"data\":\"{}\"}}", "x".repeat(4096));
+    let started = Instant::now();
+    let run = broker.listen_while_publishing(
+        &broker.env(),
+        &[
+            "--format",
+            "json",
+            "--qos",
+            "1",
+            "--clean",
+            "false",
+            "--client-id",
+            "foobar/big",
+            "--max-payload",
+            "1k",
+            "--timeout",
+            "20s",
+        ],
+        &[b"{\"sn\":\"A\"}", big.as_bytes()],
+    );
+    run.code(3)
+        .stdout_is("{\"sn\":\"A\"}\n")
+        .stderr_contains("a push of 41")
+        .stderr_contains("after 1 push printed, over --max-payload (1024 bytes (1.0 KiB))")
+        .stderr_contains("raise --max-payload")
+        .stderr_contains("persistent session");
+    assert_eq!(
+        run.stderr.matches("over --max-payload").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("connection lost"), "{}", run.stderr);
+    assert!(!run.stderr.contains("clientId"), "{}", run.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_push_above_the_old_4_mib_limit_arrives_whole() {
+    let broker = Broker::quiet();
+    let big = format!("{{\"sn\":\"BIG\",\"data\":\"{}\"}}", "y".repeat(5 << 20));
+    let run = broker.listen_while_publishing(
+        &broker.env(),
+        &["--format", "json", "--count", "1", "--timeout", "20s"],
+        &[big.as_bytes()],
+    );
+    run.code(0);
+    assert!(
+        run.stdout == format!("{big}\n"),
+        "the 5 MiB push arrives whole"
+    );
+}
+
+#[test]
+fn a_bad_max_payload_is_a_usage_error() {
+    TestEnv::new()
+        .run(&["listen", "--demo", "--max-payload", "1T"])
+        .code(2)
+        .stderr_contains("unknown size unit");
+}

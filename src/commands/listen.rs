@@ -100,6 +100,7 @@ fn demo_plan(args: &ListenArgs, handle: &EmulatorHandle) -> Plan {
             clean_session: true,
             keep_alive: Duration::from_secs(30),
             tls: None,
+            max_payload: args.max_payload,
         },
         topic: emulator::topic_for(&app_id),
         qos: args
@@ -138,6 +139,7 @@ fn build_plan(args: &ListenArgs, resolver: &Resolver) -> Result<Plan> {
         clean_session: args.clean,
         keep_alive: Duration::from_secs(30),
         tls: target.tls.map(|t| t.config),
+        max_payload: args.max_payload,
     };
     Ok(Plan {
         topic: target.topic,
@@ -278,6 +280,7 @@ impl<'a> Session<'a> {
             SessionEvent::Message(publish) => return self.on_message(publish),
             SessionEvent::Lost { error, retry_in } => self.on_lost(&error, retry_in),
             SessionEvent::Closed => return Err(session_ended()),
+            SessionEvent::TooLarge { size } => return Err(self.too_large(size)),
             SessionEvent::Refused(code) => {
                 return Err(Error::new(
                     ExitKind::Refused,
@@ -291,6 +294,29 @@ impl<'a> Session<'a> {
             }
         }
         .map(|()| false)
+    }
+
+    /// A push over `--max-payload` arrived: stop (retrying would fetch it again and again).
+    fn too_large(&self, size: usize) -> Error {
+        let persistent = if self.args.clean {
+            ""
+        } else {
+            "; the broker keeps offering it to this persistent session until it is taken"
+        };
+        Error::new(
+            ExitKind::Network,
+            format!(
+                "a push of {} arrived on {} after {} printed, over --max-payload ({}): \
+                 stopped without taking it",
+                mqtt::size_words(size),
+                self.plan.topic,
+                plural(self.tally.pushes, "push", "pushes"),
+                mqtt::size_words(self.args.max_payload)
+            ),
+        )
+        .with_hint(format!(
+            "raise --max-payload (up to 255MiB, MQTT's own limit){persistent}"
+        ))
     }
 
     fn on_connected(&mut self, client: &AsyncClient, session_present: bool) -> Result<()> {
@@ -496,6 +522,11 @@ fn passes_filters(args: &ListenArgs, reading: &Reading<'_>) -> bool {
 /// The event-loop task stopped while the session was still wanted.
 fn session_ended() -> Error {
     Error::new(ExitKind::Network, "the MQTT session ended unexpectedly")
+}
+
+/// `1 push`, `2 pushes`.
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn seconds(d: Duration) -> String {
