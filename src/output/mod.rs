@@ -8,6 +8,7 @@ pub mod pretty;
 pub mod printer;
 pub mod report;
 pub mod style;
+pub mod summary;
 
 /// When to use colour (`--color`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
