@@ -197,3 +197,42 @@ fn tls_to_a_plain_port_says_to_drop_tls() {
     run.code(3).stdout_contains("drop --tls");
     no_internals(&run);
 }
+
+/// Display width of the longest stdout line.
+fn widest_line(stdout: &str) -> usize {
+    stdout
+        .lines()
+        .map(|line| line.chars().count())
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn compact_lines_use_the_terminal_width_and_80_when_unknown() {
+    let args = [
+        "listen",
+        "--demo",
+        "--format",
+        "pretty",
+        "--compact",
+        "--count",
+        "6",
+        "--timeout",
+        "20s",
+    ];
+    let unknown = TestEnv::new().run(&args);
+    unknown.code(0);
+    assert!(
+        widest_line(&unknown.stdout) <= 80,
+        "wider than 80:\n{}",
+        unknown.stdout
+    );
+    let wide = TestEnv::new().env("COLUMNS", "200").run(&args);
+    wide.code(0);
+    let widest = widest_line(&wide.stdout);
+    assert!(
+        (81..=200).contains(&widest),
+        "COLUMNS=200 gave lines of at most {widest}:\n{}",
+        wide.stdout
+    );
+}

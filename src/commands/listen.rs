@@ -23,6 +23,7 @@ use crate::mqtt::{self, Acks, Backoff, SessionEvent, SessionSettings};
 use crate::output::pretty::PrettyOptions;
 use crate::output::printer::{OutputFormat, Printer, Received};
 use crate::output::summary::Summary;
+use crate::output::terminal;
 use crate::output::ColorChoice;
 use crate::push::{parse_payload, Opener, Payload, SafeMode};
 use crate::secret::Secret;
@@ -208,7 +209,8 @@ impl<'a> Session<'a> {
             color: ColorChoice::from(args.color).enabled(terminal, no_color.as_deref()),
             compact: args.compact,
             wide: args.wide,
-            ..PrettyOptions::default()
+            width: terminal::stdout_width(terminal),
+            palette: terminal::palette_from_env(),
         };
         let file = match &args.output {
             Some(path) => Some(

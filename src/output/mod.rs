@@ -9,6 +9,7 @@ pub mod printer;
 pub mod report;
 pub mod style;
 pub mod summary;
+pub mod terminal;
 
 /// When to use colour (`--color`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

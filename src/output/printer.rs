@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use chrono::{DateTime, FixedOffset, SecondsFormat};
 use serde_json::{json, Value};
 
-use super::pretty::{self, PayloadView, PrettyOptions, SafeModeView};
+use super::pretty::{PayloadView, PrettyOptions, Renderer, SafeModeView};
 use crate::push::{Payload, SafeMode};
 
 /// Output formats of `listen`.
@@ -46,7 +46,7 @@ pub struct Printer<W: Write> {
     file: Option<io::BufWriter<std::fs::File>>,
     format: OutputFormat,
     envelope: bool,
-    pretty: PrettyOptions,
+    pretty: Renderer,
     text: String,
     line: Vec<u8>,
 }
@@ -65,7 +65,7 @@ impl<W: Write> Printer<W> {
             file: file.map(io::BufWriter::new),
             format,
             envelope,
-            pretty,
+            pretty: Renderer::new(pretty),
             text: String::new(),
             line: Vec::new(),
         }
@@ -81,7 +81,7 @@ impl<W: Write> Printer<W> {
             }
             OutputFormat::Pretty => {
                 self.text.clear();
-                render_pretty(&mut self.text, &body, &meta, &self.pretty);
+                render_pretty(&mut self.text, &body, &meta, &mut self.pretty);
                 self.out.write_all(self.text.as_bytes())?;
             }
             OutputFormat::Json => {}
@@ -187,7 +187,7 @@ fn line_value(body: Body, meta: &Meta<'_>, envelope: bool) -> Value {
     })
 }
 
-fn render_pretty(out: &mut String, body: &Body, meta: &Meta<'_>, options: &PrettyOptions) {
+fn render_pretty(out: &mut String, body: &Body, meta: &Meta<'_>, renderer: &mut Renderer) {
     let view = match body {
         Body::Push { push, safe_mode } => PayloadView::Push {
             push,
@@ -202,7 +202,7 @@ fn render_pretty(out: &mut String, body: &Body, meta: &Meta<'_>, options: &Prett
             error,
         },
     };
-    pretty::render(out, &view, meta.received_at, options);
+    renderer.render(out, &view, meta.received_at);
 }
 
 #[cfg(test)]
