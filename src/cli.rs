@@ -280,7 +280,7 @@ pub struct ListenArgs {
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, help_heading = "Output")]
     pub output: Option<PathBuf>,
 
-    /// Stop after N pushes (at least 1)
+    /// Stop after N pushes
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Stopping and filtering")]
     pub count: Option<u64>,
     /// Stop after DURATION (500ms, 30s, 2m); exit 124 if --count was not reached
