@@ -48,6 +48,7 @@ Register-ArgumentCompleter -Native -CommandName 'sensoro-mqtt' -ScriptBlock {
             [CompletionResult]::new('--qos', '--qos', [CompletionResultType]::ParameterName, 'Subscription QoS [default: the profile''s qos, else 1]')
             [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Subscribe to this topic instead of users/<AppID>/devices')
             [CompletionResult]::new('--clean', '--clean', [CompletionResultType]::ParameterName, 'Clean session; false with a fixed --client-id keeps QoS 1 pushes sent while away')
+            [CompletionResult]::new('--max-payload', '--max-payload', [CompletionResultType]::ParameterName, 'Largest push accepted (e.g. 512k, 16M; up to 255MiB); a bigger one stops listen')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: pretty on a terminal, json otherwise]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in the pretty format (NO_COLOR is honoured)')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Also append every push as NDJSON to FILE')

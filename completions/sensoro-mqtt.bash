@@ -587,7 +587,7 @@ _sensoro__mqtt() {
             return 0
             ;;
         sensoro__subcmd__mqtt__subcmd__listen)
-            opts="-h -V --demo --app-id --app-secret --app-key --host --port --tls --ca-file --profile --client-id --qos --topic --clean --format --color --compact --wide --envelope --output --count --timeout --sn --device-type --type --help --version"
+            opts="-h -V --demo --app-id --app-secret --app-key --host --port --tls --ca-file --profile --client-id --qos --topic --clean --max-payload --format --color --compact --wide --envelope --output --count --timeout --sn --device-type --type --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -646,6 +646,10 @@ _sensoro__mqtt() {
                     ;;
                 --clean)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --max-payload)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --format)

@@ -44,6 +44,7 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
             cand --qos 'Subscription QoS [default: the profile''s qos, else 1]'
             cand --topic 'Subscribe to this topic instead of users/<AppID>/devices'
             cand --clean 'Clean session; false with a fixed --client-id keeps QoS 1 pushes sent while away'
+            cand --max-payload 'Largest push accepted (e.g. 512k, 16M; up to 255MiB); a bigger one stops listen'
             cand --format 'Output format [default: pretty on a terminal, json otherwise]'
             cand --color 'Colour in the pretty format (NO_COLOR is honoured)'
             cand --output 'Also append every push as NDJSON to FILE'

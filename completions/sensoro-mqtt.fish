@@ -47,6 +47,7 @@ complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -l qos
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -l topic -d 'Subscribe to this topic instead of users/<AppID>/devices' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -l clean -d 'Clean session; false with a fixed --client-id keeps QoS 1 pushes sent while away' -r -f -a "true\t''
 false\t''"
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -l max-payload -d 'Largest push accepted (e.g. 512k, 16M; up to 255MiB); a bigger one stops listen' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -l format -d 'Output format [default: pretty on a terminal, json otherwise]' -r -f -a "pretty\t'For people: time, device, readings with units'
 json\t'NDJSON, one push per line'
 raw\t'The payload bytes as received'"

@@ -284,7 +284,7 @@ pub struct ListenArgs {
     pub output: Option<PathBuf>,
 
     /// Stop after N pushes
-    #[arg(long, value_name = "N", help_heading = "Stopping and filtering")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Stopping and filtering")]
     pub count: Option<u64>,
     /// Stop after DURATION (500ms, 30s, 2m); exit 124 if --count was not reached
     #[arg(long, value_name = "DURATION", value_parser = crate::commands::listen::parse_duration, help_heading = "Stopping and filtering")]

@@ -5,20 +5,25 @@
 //! is ours; a CONNACK refusal is final and never retried. The event loop runs in its own task
 //! and talks to the command over a channel. `MqttOptions` prints the password in `Debug`, so
 //! it is never logged; the secret travels in a [`Secret`] until the options are built.
+//!
+//! It is also the one place where connection failures become words ([`explain_error`],
+//! [`closed_by_broker`], [`not_mqtt`]): `listen` gets them from rumqttc's errors, `connect`
+//! from its own socket, and both say the same thing about the same server.
 
 use std::time::Duration;
 
 use rumqttc::mqttbytes::v4::{ConnectReturnCode, Packet, Publish, SubscribeReasonCode};
 use rumqttc::mqttbytes::{self, QoS};
+use rumqttc::TlsError;
 use rumqttc::{
     AsyncClient, ConnectionError, Event, EventLoop, MqttOptions, Outgoing, StateError,
     TlsConfiguration, Transport,
 };
-use std::sync::Arc;
 use tokio::sync::mpsc;
-use tokio_rustls::rustls::ClientConfig;
 
+use crate::error::{Error, ExitKind};
 use crate::secret::Secret;
+use crate::tls::TlsClient;
 
 /// The default of `--max-payload`: the largest push accepted. rumqttc's read buffer grows
 /// only when such a push arrives, so a high limit costs nothing until then.
@@ -86,7 +91,7 @@ pub struct SessionSettings {
     /// Keep-alive interval.
     pub keep_alive: Duration,
     /// TLS client configuration; `None` for plain MQTT.
-    pub tls: Option<Arc<ClientConfig>>,
+    pub tls: Option<TlsClient>,
     /// The largest incoming packet accepted (`--max-payload`).
     pub max_payload: usize,
 }
@@ -104,9 +109,9 @@ impl SessionSettings {
             .set_max_packet_size(self.max_payload, 64 * 1024)
             .set_manual_acks(true)
             .set_inflight(100);
-        if let Some(config) = &self.tls {
+        if let Some(tls) = &self.tls {
             options.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(
-                config.clone(),
+                tls.config.clone(),
             )));
         }
         options
@@ -273,8 +278,8 @@ pub enum SessionEvent {
     Message(Publish),
     /// The connection failed or was lost; the task retries after `retry_in`.
     Lost {
-        /// What happened, in words.
-        error: String,
+        /// What happened, in words, with a hint when one is known (kind `Network`).
+        error: Error,
         /// The delay before the next attempt.
         retry_in: Duration,
     },
@@ -302,7 +307,12 @@ pub fn start_session(
     network.set_tcp_nodelay(true);
     eventloop.set_network_options(network);
     let (tx, rx) = mpsc::channel(1024);
-    tokio::spawn(poll_events(eventloop, tx, backoff));
+    let peer = Peer {
+        host: settings.host.clone(),
+        tls: settings.tls.as_ref().map(TlsClient::describe_roots),
+        connected: false,
+    };
+    tokio::spawn(poll_events(eventloop, tx, backoff, peer));
     (client, rx)
 }
 
@@ -310,6 +320,7 @@ async fn poll_events(
     mut eventloop: EventLoop,
     tx: mpsc::Sender<SessionEvent>,
     mut backoff: Backoff,
+    mut peer: Peer,
 ) {
     loop {
         let event = match eventloop.poll().await {
@@ -317,7 +328,7 @@ async fn poll_events(
                 let _ = tx.send(SessionEvent::Closed).await;
                 return;
             }
-            Ok(event) => match incoming(event, &mut backoff) {
+            Ok(event) => match incoming(event, &mut backoff, &mut peer) {
                 Some(event) => event,
                 None => continue,
             },
@@ -326,7 +337,7 @@ async fn poll_events(
                 // handed over first (their acknowledgements die with the connection).
                 let queued: Vec<Event> = eventloop.state.events.drain(..).collect();
                 for event in queued {
-                    if let Some(event) = incoming(event, &mut backoff) {
+                    if let Some(event) = incoming(event, &mut backoff, &mut peer) {
                         if tx.send(event).await.is_err() {
                             return;
                         }
@@ -339,7 +350,8 @@ async fn poll_events(
                     )) => (SessionEvent::TooLarge { size }, None),
                     err => {
                         let retry_in = backoff.next_delay();
-                        let error = describe_error(&err);
+                        let error = explain_error(&err, &peer);
+                        peer.connected = false;
                         (SessionEvent::Lost { error, retry_in }, Some(retry_in))
                     }
                 };
@@ -360,10 +372,11 @@ async fn poll_events(
 }
 
 /// The session event for an incoming packet the command cares about.
-fn incoming(event: Event, backoff: &mut Backoff) -> Option<SessionEvent> {
+fn incoming(event: Event, backoff: &mut Backoff, peer: &mut Peer) -> Option<SessionEvent> {
     match event {
         Event::Incoming(Packet::ConnAck(ack)) => {
             backoff.reset();
+            peer.connected = true;
             Some(SessionEvent::Connected {
                 session_present: ack.session_present,
             })
@@ -374,27 +387,190 @@ fn incoming(event: Event, backoff: &mut Backoff) -> Option<SessionEvent> {
     }
 }
 
-/// A connection error in words, without anything from the options (no password).
+/// Who the session talks to, as far as explaining a failure needs it.
+#[derive(Debug, Clone, Default)]
+pub struct Peer {
+    /// The broker host (certificates are checked against it).
+    pub host: String,
+    /// What TLS trusts ([`TlsClient::describe_roots`]); `None` for plain MQTT.
+    pub tls: Option<String>,
+    /// A CONNACK arrived on this connection: a bad packet now is the broker's fault, not a
+    /// sign that this is no broker at all.
+    pub connected: bool,
+}
+
+/// The words for a peer that hung up.
+#[must_use]
+pub fn closed_by_broker() -> &'static str {
+    "the broker closed the connection"
+}
+
+/// A server answered a plain MQTT CONNECT with something that is not MQTT. `answer` is the
+/// start of what it sent, when known (quoted, cut short, control characters escaped); an
+/// answer that is a TLS record means the port expects TLS.
+#[must_use]
+pub fn not_mqtt(answer: Option<&[u8]>) -> Error {
+    if answer.is_some_and(looks_like_tls) {
+        return answered_in_tls();
+    }
+    let quoted = answer
+        .map(quote_answer)
+        .filter(|text| !text.is_empty())
+        .map_or_else(
+            || "an answer that is not MQTT".to_owned(),
+            |text| format!("\"{text}\""),
+        );
+    Error::new(
+        ExitKind::Network,
+        format!("this is not an MQTT broker (it answered with {quoted})"),
+    )
+    .with_hint(
+        "check --host and --port (the platform's MQTT port is 1883); if this port expects \
+         TLS, add --tls",
+    )
+}
+
+/// A plain MQTT client got a TLS record back.
+fn answered_in_tls() -> Error {
+    Error::new(
+        ExitKind::Network,
+        "the server answered in TLS: this port expects TLS",
+    )
+    .with_hint("add --tls (and --ca-file if the broker's CA is not one the system trusts)")
+}
+
+/// A TLS record header: content type 20..=23, then protocol version 3.x.
+fn looks_like_tls(bytes: &[u8]) -> bool {
+    matches!(bytes, [20..=23, 3, 0..=4, ..])
+}
+
+/// The first line of an answer, at most 60 characters, printable.
+fn quote_answer(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let first = text.lines().next().unwrap_or_default();
+    let mut quoted: String = first
+        .chars()
+        .take(60)
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect();
+    if first.chars().count() > 60 {
+        quoted.push('…');
+    }
+    quoted
+}
+
+/// A connection error in the user's words, with a hint when one helps; never the library's
+/// own text about its internals, never anything from the options (no password). Kind
+/// `Network`.
+#[must_use]
+pub fn explain_error(err: &ConnectionError, peer: &Peer) -> Error {
+    let network = |message: String| Error::new(ExitKind::Network, message);
+    match err {
+        ConnectionError::Io(io) => io_error(io),
+        ConnectionError::Tls(tls) => tls_error(tls, peer),
+        ConnectionError::NetworkTimeout => network("the broker did not answer in time".into()),
+        ConnectionError::FlushTimeout => network("timed out sending to the broker".into()),
+        ConnectionError::MqttState(state) => state_error(state, peer),
+        ConnectionError::NotConnAck(packet) => network(format!(
+            "the broker answered CONNECT with {}",
+            packet_name(packet)
+        )),
+        ConnectionError::ConnectionRefused(code) => refused(*code),
+        ConnectionError::RequestsDone => network("the session was closed".into()),
+    }
+}
+
+/// A connection error in words (see [`explain_error`]), without the hint.
 #[must_use]
 pub fn describe_error(err: &ConnectionError) -> String {
-    match err {
-        ConnectionError::Io(io) => match io.kind() {
-            std::io::ErrorKind::ConnectionRefused => {
-                "connection refused (nothing listens there)".into()
-            }
-            std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset => {
-                "the broker closed the connection".into()
-            }
-            _ => io.to_string(),
-        },
-        ConnectionError::NetworkTimeout => "network timeout".into(),
-        ConnectionError::FlushTimeout => "timed out sending to the broker".into(),
-        ConnectionError::MqttState(state) => format!("protocol error: {state}"),
-        ConnectionError::NotConnAck(packet) => {
-            format!("the broker answered CONNECT with {}", packet_name(packet))
+    explain_error(err, &Peer::default()).message().to_owned()
+}
+
+fn io_error(io: &std::io::Error) -> Error {
+    use std::io::ErrorKind as K;
+    let message = match io.kind() {
+        K::ConnectionRefused => "connection refused (nothing listens there)".to_owned(),
+        K::UnexpectedEof | K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => {
+            closed_by_broker().to_owned()
         }
-        other => other.to_string(),
+        K::TimedOut => "the connection timed out".to_owned(),
+        _ => io.to_string(),
+    };
+    Error::new(ExitKind::Network, message)
+}
+
+fn tls_error(err: &TlsError, peer: &Peer) -> Error {
+    let roots = peer.tls.as_deref().unwrap_or("the trusted certificates");
+    match err {
+        TlsError::Io(io) => crate::tls::explain_handshake(io, &peer.host, roots),
+        TlsError::TLS(inner) => crate::tls::explain_rustls(inner, &peer.host, roots),
+        TlsError::DNSName(_) | TlsError::Addr(_) => Error::new(
+            ExitKind::Config,
+            format!("'{}' cannot be checked against a certificate", peer.host),
+        )
+        .with_hint("give --host as a DNS name or an IP address"),
+        other => Error::new(ExitKind::Config, format!("TLS set-up failed: {other}")),
     }
+}
+
+fn state_error(state: &StateError, peer: &Peer) -> Error {
+    use rumqttc::mqttbytes::Error as Bytes;
+    match state {
+        StateError::Io(io) | StateError::Deserialization(Bytes::Io(io))
+            if io.kind() != std::io::ErrorKind::Other =>
+        {
+            io_error(io)
+        }
+        StateError::ConnectionAborted => Error::new(ExitKind::Network, closed_by_broker()),
+        // Bytes were left that make no packet when the peer hung up (tokio-util's "bytes
+        // remaining on stream"), or what arrived is no packet at all.
+        StateError::Deserialization(bytes) if !peer.connected => {
+            if peer.tls.is_none() && tls_record_as_mqtt(bytes) {
+                answered_in_tls()
+            } else {
+                not_mqtt(None)
+            }
+        }
+        StateError::Deserialization(bytes) => Error::new(
+            ExitKind::Network,
+            format!("the broker sent a packet that is not valid MQTT ({bytes})"),
+        ),
+        StateError::AwaitPingResp => Error::new(
+            ExitKind::Network,
+            "the broker stopped answering (no reply to a keep-alive ping)",
+        ),
+        other => Error::new(ExitKind::Network, format!("MQTT protocol error: {other}")),
+    }
+}
+
+/// How rumqttc's parser fails on a TLS record (type 20..=23 reads as a CONNECT, then the
+/// record's version 3.x reads as the length of the protocol name: 0x0300 and so on).
+fn tls_record_as_mqtt(err: &rumqttc::mqttbytes::Error) -> bool {
+    matches!(err, rumqttc::mqttbytes::Error::BoundaryCrossed(n) if n % 256 == 0 && (256..=1024).contains(n))
+}
+
+/// A CONNACK refusal as an error (exit 4), with the likely cause and where to look next.
+#[must_use]
+pub fn refused(code: ConnectReturnCode) -> Error {
+    Error::new(
+        ExitKind::Refused,
+        format!(
+            "the broker refused the connection: CONNACK {} ({})",
+            refusal_code(code),
+            refusal_words(code)
+        ),
+    )
+    .with_hint(format!(
+        "{}. `sensoro-mqtt connect` with the same options checks each step and shows where \
+         each value came from",
+        refusal_hint(code)
+    ))
 }
 
 /// The name of an MQTT packet, for messages.
@@ -502,5 +678,57 @@ mod tests {
         assert!(parse_size("3T").is_err());
         assert_eq!(size_words(2048), "2048 bytes (2.0 KiB)");
         assert_eq!(size_words(5 << 20), "5242880 bytes (5.0 MiB)");
+    }
+
+    #[test]
+    fn library_words_become_the_users_words() {
+        let peer = Peer {
+            host: "broker.example".into(),
+            tls: None,
+            connected: false,
+        };
+        let aborted = ConnectionError::MqttState(StateError::ConnectionAborted);
+        assert_eq!(describe_error(&aborted), "the broker closed the connection");
+        let leftover = ConnectionError::MqttState(StateError::Deserialization(
+            rumqttc::mqttbytes::Error::Io(std::io::Error::other("bytes remaining on stream")),
+        ));
+        let err = explain_error(&leftover, &peer);
+        assert!(
+            err.message().starts_with("this is not an MQTT broker"),
+            "{err}"
+        );
+        let tls_alert = ConnectionError::MqttState(StateError::Deserialization(
+            rumqttc::mqttbytes::Error::BoundaryCrossed(768),
+        ));
+        let err = explain_error(&tls_alert, &peer);
+        assert!(
+            err.hint().is_some_and(|h| h.starts_with("add --tls")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_foreign_answer_is_quoted_by_its_first_line() {
+        let err = not_mqtt(Some(b"HTTP/1.1 400 Bad Request\r\nServer: x\r\n\r\n"));
+        assert_eq!(
+            err.message(),
+            "this is not an MQTT broker (it answered with \"HTTP/1.1 400 Bad Request\")"
+        );
+        assert_eq!(
+            not_mqtt(Some(b"\x1b[2J")).message(),
+            "this is not an MQTT broker (it answered with \"\\u{1b}[2J\")"
+        );
+        assert!(not_mqtt(Some(&[0x15, 3, 3, 0, 2, 2, 50]))
+            .message()
+            .contains("answered in TLS"));
+    }
+
+    #[test]
+    fn a_refusal_points_to_connect() {
+        let err = refused(ConnectReturnCode::NotAuthorized);
+        assert_eq!(err.kind(), ExitKind::Refused);
+        assert!(err
+            .hint()
+            .is_some_and(|h| h.contains("sensoro-mqtt connect")));
     }
 }

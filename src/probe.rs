@@ -620,55 +620,22 @@ async fn handshake(
     Ok((stream, detail))
 }
 
+/// The handshake failed: the explanation `listen` gives too ([`crate::tls`]).
 fn tls_error(s: &ProbeSettings, tls: &TlsClient, err: &std::io::Error) -> StepError {
-    let inner = err
-        .get_ref()
-        .and_then(|e| e.downcast_ref::<rustls::Error>());
-    let (message, hint): (String, String) = match inner {
-        Some(rustls::Error::InvalidCertificate(cert)) => {
-            use rustls::CertificateError as C;
-            let (what, hint) = match cert {
-                C::UnknownIssuer | C::BadSignature => (
-                    "issued by a CA that is not trusted".to_owned(),
-                    format!(
-                        "the certificate is not signed by {}: give the broker's CA with \
-                         --ca-file",
-                        tls.describe_roots()
-                    ),
-                ),
-                C::NotValidForName | C::NotValidForNameContext { .. } => (
-                    format!("not valid for '{}'", s.host),
-                    format!(
-                        "the certificate is not for '{}': connect with the host name it was \
-                         issued for",
-                        s.host
-                    ),
-                ),
-                C::Expired | C::ExpiredContext { .. } => (
-                    "expired".to_owned(),
-                    "the broker's certificate has expired (or this machine's clock is wrong)"
-                        .to_owned(),
-                ),
-                other => (
-                    format!("{other:?}"),
-                    "the broker's certificate is not acceptable".to_owned(),
-                ),
-            };
-            (format!("certificate rejected: {what}"), hint)
+    StepError::from(crate::tls::explain_handshake(
+        err,
+        &s.host,
+        &tls.describe_roots(),
+    ))
+}
+
+impl From<crate::error::Error> for StepError {
+    fn from(err: crate::error::Error) -> Self {
+        StepError {
+            kind: err.kind(),
+            message: err.message().to_owned(),
+            explanation: err.hint().map(str::to_owned).into_iter().collect(),
         }
-        Some(other) => (
-            format!("TLS handshake failed: {other}"),
-            "is this a TLS port? Without TLS the platform's MQTT port is 1883".to_owned(),
-        ),
-        None => (
-            format!("TLS handshake failed: {err}"),
-            "the broker closed the connection during the handshake: is this a TLS port?".to_owned(),
-        ),
-    };
-    StepError {
-        kind: ExitKind::Network,
-        message,
-        explanation: vec![hint],
     }
 }
 
@@ -677,17 +644,22 @@ async fn write_packet(stream: &mut Box<dyn Io>, packet: &Packet) -> Result<(), S
     packet
         .write(&mut out, MAX_PACKET)
         .map_err(|e| StepError::network(format!("cannot encode the packet: {e:?}"), &[]))?;
-    stream
-        .write_all(&out)
-        .await
-        .map_err(|e| StepError::network(format!("cannot send: {e}"), &[]))?;
-    stream
-        .flush()
-        .await
-        .map_err(|e| StepError::network(format!("cannot send: {e}"), &[]))
+    let sent = match stream.write_all(&out).await {
+        Ok(()) => stream.flush().await,
+        Err(e) => Err(e),
+    };
+    sent.map_err(|e| {
+        if is_hang_up(&e) {
+            StepError::network(mqtt::closed_by_broker(), &[])
+        } else {
+            StepError::network(format!("cannot send: {e}"), &[])
+        }
+    })
 }
 
-/// Reads one packet; `Ok(None)` when the broker closed the connection.
+/// Reads one packet; `Ok(None)` when the broker closed the connection without a word.
+/// Bytes that make no MQTT packet are quoted back in the words `listen` uses
+/// ([`mqtt::not_mqtt`]).
 async fn read_packet(
     stream: &mut Box<dyn Io>,
     buf: &mut BytesMut,
@@ -696,21 +668,33 @@ async fn read_packet(
         match Packet::read(buf, MAX_PACKET) {
             Ok(packet) => return Ok(Some(packet)),
             Err(rumqttc::mqttbytes::Error::InsufficientBytes(_)) => {}
-            Err(err) => {
+            Err(_) => return Err(StepError::from(mqtt::not_mqtt(Some(buf)))),
+        }
+        let read = match stream.read_buf(buf).await {
+            Ok(read) => read,
+            Err(e) if is_hang_up(&e) => 0,
+            Err(e) => {
                 return Err(StepError::network(
-                    format!("the broker sent something that is not MQTT: {err:?}"),
-                    &["is this an MQTT port? If it expects TLS, add --tls"],
+                    format!("cannot read from the broker: {e}"),
+                    &[],
                 ))
             }
-        }
-        let read = stream
-            .read_buf(buf)
-            .await
-            .map_err(|e| StepError::network(format!("cannot read from the broker: {e}"), &[]))?;
+        };
         if read == 0 {
-            return Ok(None);
+            if buf.is_empty() {
+                return Ok(None);
+            }
+            return Err(StepError::from(mqtt::not_mqtt(Some(buf))));
         }
     }
+}
+
+fn is_hang_up(err: &std::io::Error) -> bool {
+    use std::io::ErrorKind as K;
+    matches!(
+        err.kind(),
+        K::UnexpectedEof | K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe
+    )
 }
 
 async fn mqtt_connect(
@@ -753,7 +737,7 @@ async fn mqtt_connect(
             &["this does not behave like an MQTT 3.1.1 broker"],
         )),
         None => Err(StepError::network(
-            "the broker closed the connection without a CONNACK",
+            format!("{} without a CONNACK", mqtt::closed_by_broker()),
             &[
                 "some brokers close instead of refusing: check AppID, AppSecret and clientId",
                 "if this port expects TLS, add --tls",

@@ -1,6 +1,7 @@
 //! TLS client configuration shared by `listen` and `connect`: rustls with the ring provider
 //! only (two providers make rustls panic at run time), trusting the system's roots or a CA
-//! bundle given with `--ca-file`.
+//! bundle given with `--ca-file`; and the one explanation of a failed handshake that both
+//! commands print, so the same broker gets the same words from each.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::CertificateDer;
 use tokio_rustls::rustls::{self, ClientConfig, RootCertStore};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ExitKind, Result};
 
 /// Where the trusted roots come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +70,87 @@ impl TlsClient {
                 )
             }
         }
+    }
+}
+
+/// Why a TLS handshake with `host` failed, in the user's words, with the flag that fixes it.
+///
+/// `err` is what the handshake returned (rustls errors arrive wrapped in an I/O error);
+/// `roots` says what was trusted (see [`TlsClient::describe_roots`]). Kind `Network`.
+#[must_use]
+pub fn explain_handshake(err: &std::io::Error, host: &str, roots: &str) -> Error {
+    match err
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        Some(inner) => explain_rustls(inner, host, roots),
+        None if matches!(
+            err.kind(),
+            std::io::ErrorKind::UnexpectedEof
+                | std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::ConnectionAborted
+        ) =>
+        {
+            Error::new(
+                ExitKind::Network,
+                "the server closed the connection during the TLS handshake",
+            )
+            .with_hint(NOT_A_TLS_PORT)
+        }
+        None => Error::new(
+            ExitKind::Network,
+            format!("the TLS handshake failed: {err}"),
+        )
+        .with_hint(NOT_A_TLS_PORT),
+    }
+}
+
+/// A plain port answered a TLS client.
+const NOT_A_TLS_PORT: &str = "this is probably not a TLS port: drop --tls to speak plain MQTT \
+                              (the platform's documented MQTT port, 1883, is plain)";
+
+/// [`explain_handshake`] for an error rustls reported itself.
+#[must_use]
+pub fn explain_rustls(err: &rustls::Error, host: &str, roots: &str) -> Error {
+    use rustls::CertificateError as C;
+    let network =
+        |message: String, hint: String| Error::new(ExitKind::Network, message).with_hint(hint);
+    let rejected =
+        |what: &str, hint: String| network(format!("certificate rejected: {what}"), hint);
+    match err {
+        rustls::Error::InvalidCertificate(cert) => match cert {
+            C::UnknownIssuer | C::BadSignature => rejected(
+                "issued by a CA that is not trusted",
+                format!(
+                    "the certificate is not signed by {roots}: give the broker's CA with \
+                     --ca-file"
+                ),
+            ),
+            C::NotValidForName | C::NotValidForNameContext { .. } => rejected(
+                &format!("not valid for '{host}'"),
+                format!(
+                    "the certificate is not for '{host}': connect with the host name it was \
+                     issued for"
+                ),
+            ),
+            C::Expired | C::ExpiredContext { .. } => rejected(
+                "expired",
+                "the broker's certificate has expired (or this machine's clock is wrong)"
+                    .to_owned(),
+            ),
+            other => rejected(
+                &format!("{other:?}"),
+                "the broker's certificate is not acceptable".to_owned(),
+            ),
+        },
+        rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => network(
+            "the server does not speak TLS on this port".to_owned(),
+            NOT_A_TLS_PORT.to_owned(),
+        ),
+        other => network(
+            format!("the TLS handshake failed: {other}"),
+            "is this a TLS port? Without --tls the platform's MQTT port is 1883".to_owned(),
+        ),
     }
 }
 

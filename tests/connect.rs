@@ -5,9 +5,8 @@
 mod common;
 
 use std::net::TcpListener;
-use std::path::PathBuf;
-use std::sync::Arc;
 
+use common::servers::{other_ca, TlsFront};
 use common::{Emulate, Run, TestEnv};
 use serde_json::Value;
 
@@ -126,12 +125,16 @@ fn a_wrong_secret_is_refused_with_the_code_in_words_and_what_passed() {
         .stdout_contains("FAILED at CONNECT (exit 4)")
         .stdout_contains("passed locally: the clientId foobar/")
         .stdout_contains("the AppSecret ••••t-99 (from $SENSORO_APP_SECRET)")
-        .stdout_contains("– SUBSCRIBE")
-        .stderr_contains("connection check failed");
+        .stdout_contains("– SUBSCRIBE");
     assert!(!run.stdout.contains("Wrong-Secret-99") && !run.stderr.contains("Wrong-Secret-99"));
+    assert!(
+        !run.stderr.contains("CONNACK"),
+        "said twice: {}",
+        run.stderr
+    );
 
     let run = connect(&env, "127.0.0.1", &emulate.port, &["--json"]);
-    run.code(4);
+    run.code(4).stderr_contains("connection check failed");
     let report = json(&run);
     assert_eq!(report["ok"], false);
     assert_eq!(report["connack"]["code"], 5);
@@ -289,73 +292,6 @@ fn on_a_terminal_the_report_is_coloured() {
     assert!(screen.contains("OK"), "{screen}");
 }
 
-/// A TLS terminator on 127.0.0.1 in front of a plain MQTT port, with a certificate for
-/// `localhost` issued by its own CA.
-struct TlsFront {
-    _runtime: tokio::runtime::Runtime,
-    port: String,
-    ca_file: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl TlsFront {
-    fn start(backend_port: &str) -> TlsFront {
-        use tokio_rustls::rustls;
-        let dir = tempfile::tempdir().expect("dir");
-        let (ca, ca_key) = new_ca();
-        let key = rcgen::KeyPair::generate().expect("key");
-        let leaf = rcgen::CertificateParams::new(vec!["localhost".into()])
-            .expect("params")
-            .signed_by(&key, &ca, &ca_key)
-            .expect("leaf");
-        let ca_file = dir.path().join("ca.pem");
-        std::fs::write(&ca_file, ca.pem()).expect("write ca");
-
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("versions")
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![leaf.der().clone()],
-                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-            )
-            .expect("server config");
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind");
-        let port = listener.local_addr().expect("addr").port().to_string();
-        let backend = format!("127.0.0.1:{backend_port}");
-        runtime.spawn(async move {
-            while let Ok((socket, _)) = listener.accept().await {
-                let acceptor = acceptor.clone();
-                let backend = backend.clone();
-                tokio::spawn(async move {
-                    let Ok(mut tls) = acceptor.accept(socket).await else {
-                        return;
-                    };
-                    let Ok(mut plain) = tokio::net::TcpStream::connect(backend).await else {
-                        return;
-                    };
-                    let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
-                });
-            }
-        });
-        TlsFront {
-            _runtime: runtime,
-            port,
-            ca_file,
-            _dir: dir,
-        }
-    }
-}
-
 #[test]
 fn tls_with_the_right_ca_passes_and_reports_the_handshake() {
     let (env, emulate) = emulator();
@@ -428,28 +364,4 @@ fn listen_receives_pushes_over_tls() {
     listen_tls(&other_ca(&front), &["--count", "1"])
         .code(3)
         .stderr_contains("cannot connect");
-}
-
-fn other_ca(front: &TlsFront) -> String {
-    // A CA file that did not issue the front's certificate.
-    let dir = front.ca_file.parent().expect("dir");
-    let (ca, _) = new_ca();
-    let path = dir.join("other-ca.pem");
-    std::fs::write(&path, ca.pem()).expect("write");
-    path.display().to_string()
-}
-
-/// A CA with a name of its own (two CAs with the same name would fail on the signature
-/// rather than the issuer).
-fn new_ca() -> (rcgen::Certificate, rcgen::KeyPair) {
-    static SERIAL: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let key = rcgen::KeyPair::generate().expect("key");
-    let mut params = rcgen::CertificateParams::new(Vec::new()).expect("params");
-    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, format!("test CA {n}"));
-    let ca = params.self_signed(&key).expect("ca");
-    (ca, key)
 }

@@ -224,6 +224,69 @@ fn alarms_are_marked_in_words() {
 }
 
 #[test]
+fn readings_of_an_alarm_push_are_highlighted_like_alarm_fields() {
+    let push_value = with(
+        envelope(
+            "0117C9GAS1",
+            "ch4",
+            json!({"battery": 80, "interval": 60, "ch4": 1742}),
+        ),
+        "type",
+        json!("alarm"),
+    );
+    check("alarm_reading", &[push(push_value.clone())], block());
+    let colored = rendered(
+        &[push(push_value)],
+        &PrettyOptions {
+            color: true,
+            ..block()
+        },
+    );
+    let alarm = "\x1b[1;31m";
+    assert!(
+        colored.contains(&format!("{alarm}1742")),
+        "CH4 not highlighted: {}",
+        visible(&colored)
+    );
+    assert!(
+        !colored.contains(&format!("{alarm}80")) && !colored.contains(&format!("{alarm}60")),
+        "battery and interval are not alarm readings: {}",
+        visible(&colored)
+    );
+}
+
+#[test]
+fn the_alarm_type_and_low_battery_look_different() {
+    let mut alarm = with(
+        envelope("0117C9ALM1", "leak", json!({"leak": true, "battery": 15})),
+        "type",
+        json!("alarm"),
+    );
+    let colored = |value: &Value| {
+        rendered(
+            &[push(value.clone())],
+            &PrettyOptions {
+                color: true,
+                ..block()
+            },
+        )
+    };
+    let style_before = |text: &str, needle: &str| -> String {
+        let at = text
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle} missing"));
+        let start = text[..at].rfind('\x1b').unwrap_or(at);
+        text[start..at].to_owned()
+    };
+    let screen = colored(&alarm);
+    let alarm_style = style_before(&screen, "[alarm");
+    let battery_style = style_before(&screen, "15");
+    assert_ne!(alarm_style, battery_style, "{}", visible(&screen));
+    alarm = without(alarm, "msgId");
+    assert!(colored(&alarm).contains("⚠ low battery"));
+}
+
+#[test]
 fn low_battery_is_labelled() {
     let inputs = [
         push(envelope(

@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, FixedOffset};
 use proptest::prelude::*;
-use sensoro_mqtt::output::pretty::{render, PayloadView, PrettyOptions, SafeModeView, MIN_WIDTH};
+use sensoro_mqtt::output::pretty::{
+    render, Palette, PayloadView, PrettyOptions, SafeModeView, MIN_WIDTH,
+};
 use serde_json::{Map, Number, Value};
 use unicode_width::UnicodeWidthChar;
 
@@ -85,14 +87,24 @@ fn push() -> impl Strategy<Value = Value> {
 }
 
 fn options() -> impl Strategy<Value = PrettyOptions> {
-    (any::<bool>(), 0..300_usize, any::<bool>(), any::<bool>()).prop_map(
-        |(color, width, wide, compact)| PrettyOptions {
+    (
+        any::<bool>(),
+        0..300_usize,
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(color, width, wide, compact, extended)| PrettyOptions {
             color,
             width,
             wide,
             compact,
-        },
-    )
+            palette: if extended {
+                Palette::Extended
+            } else {
+                Palette::Basic
+            },
+        })
 }
 
 fn received() -> DateTime<FixedOffset> {

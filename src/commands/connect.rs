@@ -67,10 +67,14 @@ pub fn run(args: &ConnectArgs, env: Env) -> Result<()> {
     live.failed_output?;
     print_result(&report, args.json, color)?;
     if let Some(failure) = &report.failure {
-        return Err(Error::new(
-            failure.kind,
-            format!("connection check failed: {}", failure.message),
-        ));
+        // The report on stdout already says it for people; with --json, stderr keeps the one
+        // line a person reads next to the machine's report.
+        let message = if args.json {
+            format!("connection check failed: {}", failure.message)
+        } else {
+            String::new()
+        };
+        return Err(Error::new(failure.kind, message));
     }
     if let Some(name) = &args.save {
         save_profile(name, args, &target, &settings.client_id, &env)?;

@@ -21,6 +21,8 @@ use crate::error::{Error, ExitKind, Result};
 use crate::mqtt::{self, Acks, Backoff, SessionEvent, SessionSettings};
 use crate::output::pretty::PrettyOptions;
 use crate::output::printer::{OutputFormat, Printer, Received};
+use crate::output::summary::Summary;
+use crate::output::terminal;
 use crate::output::ColorChoice;
 use crate::push::{PushReader, Reading, SafeMode};
 use crate::secret::Secret;
@@ -138,7 +140,7 @@ fn build_plan(args: &ListenArgs, resolver: &Resolver) -> Result<Plan> {
         client_id,
         clean_session: args.clean,
         keep_alive: Duration::from_secs(30),
-        tls: target.tls.map(|t| t.config),
+        tls: target.tls,
         max_payload: args.max_payload,
     };
     Ok(Plan {
@@ -208,7 +210,8 @@ impl<'a> Session<'a> {
             color: ColorChoice::from(args.color).enabled(terminal, no_color.as_deref()),
             compact: args.compact,
             wide: args.wide,
-            ..PrettyOptions::default()
+            width: terminal::stdout_width(terminal),
+            palette: terminal::palette_from_env(),
         };
         let file = match &args.output {
             Some(path) => Some(
@@ -281,17 +284,7 @@ impl<'a> Session<'a> {
             SessionEvent::Lost { error, retry_in } => self.on_lost(&error, retry_in),
             SessionEvent::Closed => return Err(session_ended()),
             SessionEvent::TooLarge { size } => return Err(self.too_large(size)),
-            SessionEvent::Refused(code) => {
-                return Err(Error::new(
-                    ExitKind::Refused,
-                    format!(
-                        "the broker refused the connection: CONNACK {} ({})",
-                        mqtt::refusal_code(code),
-                        mqtt::refusal_words(code)
-                    ),
-                )
-                .with_hint(mqtt::refusal_hint(code)))
-            }
+            SessionEvent::Refused(code) => return Err(mqtt::refused(code)),
         }
         .map(|()| false)
     }
@@ -361,16 +354,20 @@ impl<'a> Session<'a> {
         }
     }
 
-    fn on_lost(&mut self, error: &str, retry_in: Duration) -> Result<()> {
+    fn on_lost(&mut self, error: &Error, retry_in: Duration) -> Result<()> {
         self.acks.forget();
         let Some(connected_at) = self.tally.connected_at.take() else {
             if self.tally.reconnects == 0 && self.tally.pushes == 0 {
                 let s = &self.plan.settings;
                 return Err(Error::new(
-                    ExitKind::Network,
+                    error.kind(),
                     format!("cannot connect to {}:{}: {error}", s.host, s.port),
                 )
-                .with_hint("check --host and --port (or SENSORO_HOST / SENSORO_PORT)"));
+                .with_hint(
+                    error
+                        .hint()
+                        .unwrap_or("check --host and --port (or SENSORO_HOST / SENSORO_PORT)"),
+                ));
             }
             eprintln!(
                 "still cannot connect: {error}; retrying in {}",
@@ -473,18 +470,15 @@ impl<'a> Session<'a> {
     fn finish(mut self, stop: &Stop) -> Result<()> {
         self.printer.flush()?;
         let t = &self.tally;
-        let elapsed = t.started.elapsed().as_secs_f64();
-        let rate = if elapsed > 0.0 {
-            t.pushes as f64 / elapsed
-        } else {
-            0.0
+        let summary = Summary {
+            pushes: t.pushes,
+            devices: t.devices.len(),
+            elapsed: t.started.elapsed(),
+            reconnects: t.reconnects,
         };
-        eprintln!(
-            "{} pushes from {} devices in {elapsed:.1}s ({rate:.1}/s), {} reconnects",
-            t.pushes,
-            t.devices.len(),
-            t.reconnects
-        );
+        // A terminal echoed ^C where the cursor was: start the summary on a line of its own.
+        let fresh_line = matches!(stop, Stop::Signal) && io::stderr().is_terminal();
+        eprint!("{}", summary.line(fresh_line));
         match (stop, self.args.count) {
             (Stop::Timeout, Some(count)) if t.pushes < count => Err(Error::new(
                 ExitKind::Timeout,

@@ -8,6 +8,8 @@ pub mod pretty;
 pub mod printer;
 pub mod report;
 pub mod style;
+pub mod summary;
+pub mod terminal;
 
 /// When to use colour (`--color`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

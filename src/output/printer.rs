@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use base64::Engine as _;
 use chrono::{DateTime, FixedOffset, SecondsFormat};
 
-use super::pretty::{self, PayloadView, PrettyOptions, SafeModeView};
+use super::pretty::{PayloadView, PrettyOptions, Renderer, SafeModeView};
 use crate::json::write_string;
 use crate::push::{Reading, SafeMode};
 
@@ -47,7 +47,7 @@ pub struct Printer<W: Write> {
     file: Option<io::BufWriter<std::fs::File>>,
     format: OutputFormat,
     envelope: bool,
-    pretty: PrettyOptions,
+    pretty: Renderer,
     text: String,
     line: Vec<u8>,
 }
@@ -66,7 +66,7 @@ impl<W: Write> Printer<W> {
             file: file.map(|f| io::BufWriter::with_capacity(64 * 1024, f)),
             format,
             envelope,
-            pretty,
+            pretty: Renderer::new(pretty),
             text: String::new(),
             line: Vec::new(),
         }
@@ -81,7 +81,7 @@ impl<W: Write> Printer<W> {
             }
             OutputFormat::Pretty => {
                 self.text.clear();
-                render_pretty(&mut self.text, received, &self.pretty);
+                render_pretty(&mut self.text, received, &mut self.pretty);
                 self.out.write_all(self.text.as_bytes())?;
             }
             OutputFormat::Json if !self.envelope => {
@@ -167,7 +167,7 @@ pub fn write_json_line(out: &mut Vec<u8>, received: &Received<'_>, envelope: boo
     out.push(b'\n');
 }
 
-fn render_pretty(out: &mut String, received: &Received<'_>, options: &PrettyOptions) {
+fn render_pretty(out: &mut String, received: &Received<'_>, renderer: &mut Renderer) {
     let parsed;
     let view = match &received.reading {
         Reading::Push(push) => {
@@ -192,7 +192,7 @@ fn render_pretty(out: &mut String, received: &Received<'_>, options: &PrettyOpti
             error,
         },
     };
-    pretty::render(out, &view, received.received_at, options);
+    renderer.render(out, &view, received.received_at);
 }
 
 #[cfg(test)]

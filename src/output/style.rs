@@ -1,55 +1,17 @@
-//! Minimal ANSI (SGR) styling for the human-readable renderers.
+//! Styling for the human-readable renderers, on the `colored` crate's colour model.
 //!
 //! It exists so a renderer can say *what* a piece of text is (a [`Style`]) and decide *whether*
-//! to emit escape codes at the last moment, per call. There is no global switch (unlike the
-//! `colored` crate's process-wide override), which keeps output deterministic in tests.
-//! It must never write to stdout nor look at the terminal or the environment: the caller passes
-//! `enabled`, and with `enabled == false` not a single escape byte is produced.
+//! to emit escape codes at the last moment, per call. `colored` supplies the colours (the 16
+//! basic ones and the 256-colour `AnsiColor`) and their escape codes; its process-wide switch
+//! (`colored::control`, which guesses from the environment) is deliberately not consulted,
+//! which keeps output deterministic in tests. This module must never write to stdout nor look
+//! at the terminal or the environment: the caller passes `enabled`, and with
+//! `enabled == false` not a single escape byte is produced.
 
-/// One of the basic terminal colours (foreground), as themes render them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Color {
-    /// SGR 31.
-    Red,
-    /// SGR 32.
-    Green,
-    /// SGR 33.
-    Yellow,
-    /// SGR 34.
-    Blue,
-    /// SGR 35.
-    Magenta,
-    /// SGR 36.
-    Cyan,
-    /// SGR 92.
-    BrightGreen,
-    /// SGR 94.
-    BrightBlue,
-    /// SGR 95.
-    BrightMagenta,
-    /// SGR 96.
-    BrightCyan,
-}
-
-impl Color {
-    const fn sgr(self) -> &'static str {
-        match self {
-            Color::Red => "31",
-            Color::Green => "32",
-            Color::Yellow => "33",
-            Color::Blue => "34",
-            Color::Magenta => "35",
-            Color::Cyan => "36",
-            Color::BrightGreen => "92",
-            Color::BrightBlue => "94",
-            Color::BrightMagenta => "95",
-            Color::BrightCyan => "96",
-        }
-    }
-}
+pub use colored::Color;
 
 /// How a piece of text looks: an optional colour plus bold / dim / reverse video.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Style {
     fg: Option<Color>,
     bold: bool,
@@ -67,6 +29,7 @@ impl Style {
     };
 
     /// Plain text in the colour `color`.
+    #[must_use]
     pub const fn fg(color: Color) -> Style {
         Style {
             fg: Some(color),
@@ -75,16 +38,19 @@ impl Style {
     }
 
     /// This style, bold.
+    #[must_use]
     pub const fn bold(self) -> Style {
         Style { bold: true, ..self }
     }
 
     /// This style, dimmed (faint).
+    #[must_use]
     pub const fn dim(self) -> Style {
         Style { dim: true, ..self }
     }
 
     /// This style, in reverse video.
+    #[must_use]
     pub const fn reverse(self) -> Style {
         Style {
             reverse: true,
@@ -93,8 +59,15 @@ impl Style {
     }
 
     /// Whether this style emits no escape codes.
+    #[must_use]
     pub fn is_plain(self) -> bool {
         self == Style::PLAIN
+    }
+
+    /// The colour, if any.
+    #[must_use]
+    pub fn color(self) -> Option<Color> {
+        self.fg
     }
 
     /// Appends `text` to `out`, wrapped in this style's SGR codes when `enabled` is true.
@@ -105,19 +78,15 @@ impl Style {
             out.push_str(text);
             return;
         }
+        // colored's own order: attributes first, then the colour (`to_fg_str` is pure for
+        // every colour but TrueColor, which is never used here).
+        let mut codes: Vec<std::borrow::Cow<'static, str>> = Vec::with_capacity(4);
+        codes.extend(self.bold.then_some("1".into()));
+        codes.extend(self.dim.then_some("2".into()));
+        codes.extend(self.reverse.then_some("7".into()));
+        codes.extend(self.fg.map(|color| color.to_fg_str()));
         out.push_str("\x1b[");
-        let codes = [
-            self.bold.then_some("1"),
-            self.dim.then_some("2"),
-            self.reverse.then_some("7"),
-            self.fg.map(Color::sgr),
-        ];
-        for (i, code) in codes.into_iter().flatten().enumerate() {
-            if i > 0 {
-                out.push(';');
-            }
-            out.push_str(code);
-        }
+        out.push_str(&codes.join(";"));
         out.push('m');
         out.push_str(text);
         out.push_str("\x1b[0m");
@@ -149,5 +118,11 @@ mod tests {
     fn enabled_style_combines_attributes_in_one_sgr() {
         let style = Style::fg(Color::Yellow).bold().dim();
         assert_eq!(painted(style, true), "\x1b[1;2;33mhi\x1b[0m");
+    }
+
+    #[test]
+    fn the_256_colour_palette_uses_extended_codes() {
+        let style = Style::fg(Color::AnsiColor(208));
+        assert_eq!(painted(style, true), "\x1b[38;5;208mhi\x1b[0m");
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod broker;
 pub mod pushes;
+pub mod servers;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

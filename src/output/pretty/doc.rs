@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 use super::fields::{self, Field, Reading};
 use super::text::Line;
+use super::theme::DeviceColors;
 use super::{header, theme, values, PayloadView, SafeModeView};
 use crate::output::style::Style;
 
@@ -26,12 +27,16 @@ pub(super) struct Doc<'a> {
 }
 
 /// Describes `view`, received at `received`.
-pub(super) fn build<'a>(view: &PayloadView<'a>, received: DateTime<FixedOffset>) -> Doc<'a> {
+pub(super) fn build<'a>(
+    view: &PayloadView<'a>,
+    received: DateTime<FixedOffset>,
+    devices: &mut DeviceColors,
+) -> Doc<'a> {
     match view {
         PayloadView::Push {
             push: Value::Object(push),
             safe_mode,
-        } => object(push, safe_mode, received),
+        } => object(push, safe_mode, received, devices),
         PayloadView::Push { push, safe_mode } => not_object(push, safe_mode, received),
         PayloadView::NotJson { payload, error } => not_json(payload, error, received),
     }
@@ -41,13 +46,14 @@ fn object<'a>(
     push: &'a Map<String, Value>,
     safe_mode: &SafeModeView<'_>,
     received: DateTime<FixedOffset>,
+    devices: &mut DeviceColors,
 ) -> Doc<'a> {
     let mut doc = Doc {
         header: vec![header::time(received)],
         ..Doc::default()
     };
     doc.header
-        .extend(header::envelope(push, safe_mode, received));
+        .extend(header::envelope(push, safe_mode, received, devices));
     for (key, value) in push {
         if header::takes(key, value) {
             continue;
@@ -69,6 +75,13 @@ fn object<'a>(
             }
             (key, value) => fields::collect("", key, value, &mut doc.fields),
         }
+    }
+    if push
+        .get("type")
+        .and_then(Value::as_str)
+        .is_some_and(fields::is_alarm_name)
+    {
+        fields::mark_in_alarm(&mut doc.fields);
     }
     doc
 }

@@ -24,6 +24,10 @@ pub(super) enum Reading<'a> {
         unit: &'static str,
         decimals: usize,
         low_battery: bool,
+        /// A sensor reading (not battery or interval): highlighted in an alarm push.
+        sensor: bool,
+        /// Part of a push whose `type` is an alarm: shown as one.
+        in_alarm: bool,
     },
     /// An alarm-like field (leak, smoke, …): `on` when true or non-zero.
     Flag { value: &'a Value, on: bool },
@@ -44,6 +48,9 @@ struct Known {
     unit: &'static str,
     decimals: usize,
 }
+
+/// Known readings that describe the device's set-up, not what it senses.
+const SETTINGS: &[&str] = &["interval"];
 
 const KNOWN: &[Known] = &[
     known(&["temperature", "temp"], None, "°C", 2),
@@ -169,6 +176,8 @@ fn classify<'a>(key: &str, value: &'a Value) -> Option<(Option<&'static str>, Re
                 unit: known.unit,
                 decimals: known.decimals,
                 low_battery: false,
+                sensor: !SETTINGS.contains(&name.as_str()),
+                in_alarm: false,
             };
             return Some((known.label, reading));
         }
@@ -197,14 +206,34 @@ fn battery<'a>(name: &str, number: &'a Number) -> Option<Reading<'a>> {
         unit: "%",
         decimals: 1,
         low_battery: percent <= LOW_BATTERY_PERCENT,
+        sensor: false,
+        in_alarm: false,
     })
+}
+
+/// Whether a name (a field's, or a push's `type`) means "something is wrong".
+pub(super) fn is_alarm_name(name: &str) -> bool {
+    let name = normalise(name);
+    ALARM_NAMES.contains(&name.as_str()) || name.contains("alarm") || name.contains("alert")
+}
+
+/// Marks the sensor readings among `fields` as part of an alarm push.
+pub(super) fn mark_in_alarm(fields: &mut [Field<'_>]) {
+    for field in fields {
+        if let Reading::Measure {
+            sensor: true,
+            in_alarm,
+            ..
+        } = &mut field.reading
+        {
+            *in_alarm = true;
+        }
+    }
 }
 
 /// `Some(on)` for an alarm-like field holding a boolean or a number.
 fn alarm(name: &str, value: &Value) -> Option<bool> {
-    let alarm_like =
-        ALARM_NAMES.contains(&name) || name.contains("alarm") || name.contains("alert");
-    if !alarm_like {
+    if !is_alarm_name(name) {
         return None;
     }
     match value {

@@ -5,7 +5,8 @@ use serde_json::{Map, Value};
 
 use super::created::{self, Created};
 use super::text::Line;
-use super::{theme, values, SafeModeView};
+use super::theme::DeviceColors;
+use super::{fields, theme, values, SafeModeView};
 
 /// Envelope fields the header shows; a field is left to the body when the header cannot
 /// show it (see [`takes`]).
@@ -42,20 +43,21 @@ pub(super) fn envelope(
     push: &Map<String, Value>,
     safe_mode: &SafeModeView<'_>,
     received: DateTime<FixedOffset>,
+    devices: &mut DeviceColors,
 ) -> Vec<Line> {
     let shown = |key: &str| push.get(key).filter(|value| takes(key, value));
-    let mut parts = vec![sn(shown(SN)), device_type(shown(DEVICE_TYPE))];
+    let mut parts = vec![sn(shown(SN), devices), device_type(shown(DEVICE_TYPE))];
     parts.extend(kind(shown(TYPE)));
     parts.extend(shown(CREATED_TIME).and_then(|value| created(value, received)));
     parts.extend(safe_mode_marker(safe_mode, push.get("encryptData")));
     parts
 }
 
-fn sn(value: Option<&Value>) -> Line {
+fn sn(value: Option<&Value>, devices: &mut DeviceColors) -> Line {
     let mut line = Line::new();
     match value {
-        Some(Value::String(sn)) => line.user(sn, theme::device(sn)),
-        Some(other) => line.text(&other.to_string(), theme::device(&other.to_string())),
+        Some(Value::String(sn)) => line.user(sn, devices.style(sn)),
+        Some(other) => line.text(&other.to_string(), devices.style(&other.to_string())),
         None => line.text("?", theme::QUIET),
     };
     line
@@ -76,6 +78,12 @@ fn kind(value: Option<&Value>) -> Option<Line> {
     let mut line = Line::new();
     match value? {
         Value::String(text) if text == DATA_TYPE => return None,
+        Value::String(text) if fields::is_alarm_name(text) => {
+            line.text("[", theme::ALARM_TYPE)
+                .user(text, theme::ALARM_TYPE)
+                .text("]", theme::ALARM_TYPE);
+            return Some(line);
+        }
         Value::String(text) => line.text("[", theme::TYPE).user(text, theme::TYPE),
         other => line
             .text("[", theme::TYPE)

@@ -21,8 +21,12 @@ mod values;
 
 use chrono::{DateTime, FixedOffset};
 
+pub use theme::{DeviceColors, Palette};
+
 /// Narrower terminals than this are laid out as if they had this many columns.
 pub const MIN_WIDTH: usize = 20;
+/// The width when the terminal's is unknown.
+pub const DEFAULT_WIDTH: usize = 80;
 
 /// How [`render`] lays a push out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,16 +39,19 @@ pub struct PrettyOptions {
     pub wide: bool,
     /// One line per push (header then `key=value` items), for high-rate streams.
     pub compact: bool,
+    /// The colours devices are told apart by (when `color` is on).
+    pub palette: Palette,
 }
 
 impl Default for PrettyOptions {
-    /// No colour, 80 columns, wrapped, one block per push.
+    /// No colour, 80 columns, wrapped, one block per push, the basic palette.
     fn default() -> Self {
         PrettyOptions {
             color: false,
-            width: 80,
+            width: DEFAULT_WIDTH,
             wide: false,
             compact: false,
+            palette: Palette::Basic,
         }
     }
 }
@@ -83,7 +90,37 @@ pub enum PayloadView<'a> {
     },
 }
 
-/// Appends the rendering of `view`, received at `received`, to `out`.
+/// A renderer for a stream of pushes: like [`render`], and it remembers which colours the
+/// devices seen so far have, so the first devices of a stream get distinct ones.
+#[derive(Debug, Clone)]
+pub struct Renderer {
+    options: PrettyOptions,
+    devices: DeviceColors,
+}
+
+impl Renderer {
+    /// A renderer that has seen no device yet.
+    #[must_use]
+    pub fn new(options: PrettyOptions) -> Self {
+        Renderer {
+            options,
+            devices: DeviceColors::new(options.palette),
+        }
+    }
+
+    /// Appends the rendering of `view`, received at `received`, to `out`.
+    pub fn render(
+        &mut self,
+        out: &mut String,
+        view: &PayloadView<'_>,
+        received: DateTime<FixedOffset>,
+    ) {
+        render_with(out, view, received, &self.options, &mut self.devices);
+    }
+}
+
+/// Appends the rendering of `view`, received at `received`, to `out`; a device gets the
+/// colour of its sn alone (see [`Renderer`] for a stream).
 ///
 /// Times are shown in `received`'s offset. Every line, the last included, ends with `\n`.
 pub fn render(
@@ -92,7 +129,23 @@ pub fn render(
     received: DateTime<FixedOffset>,
     opts: &PrettyOptions,
 ) {
-    let doc = doc::build(view, received);
+    render_with(
+        out,
+        view,
+        received,
+        opts,
+        &mut DeviceColors::new(opts.palette),
+    );
+}
+
+fn render_with(
+    out: &mut String,
+    view: &PayloadView<'_>,
+    received: DateTime<FixedOffset>,
+    opts: &PrettyOptions,
+    devices: &mut DeviceColors,
+) {
+    let doc = doc::build(view, received, devices);
     let frame = layout::Frame {
         width: if opts.wide {
             usize::MAX

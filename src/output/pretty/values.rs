@@ -114,11 +114,13 @@ pub(super) fn push_reading(line: &mut Line, reading: &Reading<'_>, compact: bool
             unit,
             decimals,
             low_battery,
+            in_alarm,
+            ..
         } => push_measure(
             line,
             &measure(number, *decimals),
             unit,
-            *low_battery,
+            (*low_battery, *in_alarm),
             compact,
         ),
         Reading::Flag { value, on } => push_flag(line, value, *on, compact),
@@ -139,9 +141,13 @@ pub(super) fn push_reading(line: &mut Line, reading: &Reading<'_>, compact: bool
     }
 }
 
-fn push_measure(line: &mut Line, number: &str, unit: &str, low_battery: bool, compact: bool) {
+/// `marks` is (low battery, part of an alarm push).
+fn push_measure(line: &mut Line, number: &str, unit: &str, marks: (bool, bool), compact: bool) {
+    let (low_battery, in_alarm) = marks;
     let style = if low_battery {
         theme::WARN
+    } else if in_alarm {
+        theme::ALARM
     } else {
         theme::VALUE
     };
