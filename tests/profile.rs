@@ -291,7 +291,8 @@ fn resolution_order_is_flags_then_env_then_profile_then_default() {
         Source::Env("SENSORO_APP_ID")
     );
     assert_eq!(from_env.port().expect("port").value, 2000);
-    assert_eq!(from_env.host().expect("host").value, "mqtt.example.com");
+    // The default profile `work` is for AppID foobar: it supplies nothing for envapp.
+    assert!(from_env.host().is_err(), "work's host used for envapp");
 
     let flags = CredentialFlags {
         app_id: Some("flagapp".into()),
@@ -380,4 +381,113 @@ fn a_bad_port_in_the_environment_is_a_config_error() {
         "{}",
         err.message()
     );
+}
+
+#[test]
+fn a_default_profile_of_another_app_supplies_nothing_and_says_so() {
+    let env = TestEnv::new();
+    add_work(&env);
+    for (flags, vars, source) in [
+        (
+            CredentialFlags {
+                app_id: Some("demo".into()),
+                ..Default::default()
+            },
+            &[][..],
+            "--app-id",
+        ),
+        (
+            CredentialFlags::default(),
+            &[("SENSORO_APP_ID", "demo")][..],
+            "$SENSORO_APP_ID",
+        ),
+    ] {
+        let r = resolver(&env, flags, vars);
+        assert_eq!(r.app_id().expect("app id").value, "demo");
+        assert!(r.profile().expect("store reads").is_none());
+        assert_eq!(r.client_suffix().expect("suffix"), None);
+        assert!(r.app_key().expect("key").is_none(), "work's AppKey used");
+        assert_eq!(r.port().expect("port").source, Source::Default);
+        let err = r.app_secret().expect_err("work's secret must not be used");
+        assert_eq!(err.kind(), ExitKind::Config);
+        assert_eq!(
+            err.message(),
+            format!(
+                "no AppSecret given (default profile 'work' is for AppID 'foobar', not 'demo' \
+                 (from {source}))"
+            )
+        );
+        assert!(!err.report().contains(SECRET));
+        let notes = r.take_notes();
+        assert_eq!(
+            notes,
+            [format!(
+                "default profile 'work' is for AppID 'foobar', not 'demo' (from {source}): not \
+                 using it"
+            )]
+        );
+    }
+}
+
+#[test]
+fn a_default_profile_of_the_same_app_is_used_with_an_app_id_flag() {
+    let env = TestEnv::new();
+    add_work(&env);
+    let flags = CredentialFlags {
+        app_id: Some("foobar".into()),
+        ..Default::default()
+    };
+    let r = resolver(&env, flags, &[]);
+    assert_eq!(r.app_secret().expect("secret").value.expose(), SECRET);
+    assert_eq!(
+        r.app_secret().expect("secret").source,
+        Source::Profile("work".into())
+    );
+    assert!(r.take_notes().is_empty());
+}
+
+#[test]
+fn a_named_profile_of_another_app_is_exit_6_naming_both_app_ids() {
+    let env = TestEnv::new();
+    add_work(&env);
+    let flags = CredentialFlags {
+        app_id: Some("demo".into()),
+        profile: Some("work".into()),
+        ..Default::default()
+    };
+    let err = resolver(&env, flags, &[])
+        .app_secret()
+        .expect_err("work is for foobar");
+    assert_eq!(err.kind(), ExitKind::Config);
+    assert_eq!(
+        err.message(),
+        "profile 'work' (from --profile) is for AppID 'foobar', but AppID 'demo' comes from \
+         --app-id"
+    );
+    let err = resolver(
+        &env,
+        CredentialFlags::default(),
+        &[("SENSORO_PROFILE", "work"), ("SENSORO_APP_ID", "demo")],
+    )
+    .host()
+    .expect_err("work is for foobar");
+    assert_eq!(
+        err.message(),
+        "profile 'work' (from $SENSORO_PROFILE) is for AppID 'foobar', but AppID 'demo' comes \
+         from $SENSORO_APP_ID"
+    );
+
+    let run = env.run(&[
+        "listen",
+        "--profile",
+        "work",
+        "--app-id",
+        "demo",
+        "--host",
+        "127.0.0.1",
+    ]);
+    run.code(6)
+        .stderr_contains("'foobar'")
+        .stderr_contains("'demo'");
+    assert!(!run.stderr.contains(SECRET));
 }

@@ -25,7 +25,7 @@ pub fn run(args: &ConnectArgs, env: Env) -> Result<()> {
     }
     let resolver = target::resolver(&args.conn, env.clone());
     let resolved = target::resolve(&args.conn, &resolver);
-    super::print_warnings(resolver.take_warnings());
+    super::print_resolver_messages(&resolver);
     let target = match resolved {
         Ok(target) => target,
         Err(err) => return Err(report_unresolved(args, &resolver, err)),

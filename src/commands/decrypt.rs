@@ -216,7 +216,7 @@ pub fn run_decrypt(args: &DecryptArgs, env: Env) -> Result<()> {
     let resolver = resolver(&args.keys, env);
     let key = app_key(&resolver);
     let app_id = optional_app_id(&resolver);
-    super::print_warnings(resolver.take_warnings());
+    super::print_resolver_messages(&resolver);
     let (key, app_id) = (key?, app_id?);
     let stdout = io::stdout();
     let layout = if stdout.is_terminal() {
@@ -266,7 +266,7 @@ pub fn run_encrypt(args: &EncryptArgs, env: Env) -> Result<()> {
     let resolver = resolver(&args.keys, env);
     let key = app_key(&resolver);
     let app_id = optional_app_id(&resolver);
-    super::print_warnings(resolver.take_warnings());
+    super::print_resolver_messages(&resolver);
     let (key, app_id) = (key?, app_id?);
     let codec = SafeModeCodec::new(&key);
     let mut out = BufWriter::new(io::stdout().lock());

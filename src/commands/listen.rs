@@ -49,6 +49,8 @@ struct Plan {
     topic: String,
     qos: Qos,
     app_key: Option<Secret>,
+    /// What was sent as whom and where each value came from (secrets masked), for errors.
+    credentials: String,
 }
 
 async fn listen(args: &ListenArgs, env: Env) -> Result<()> {
@@ -109,13 +111,14 @@ fn demo_plan(args: &ListenArgs, handle: &EmulatorHandle) -> Plan {
             .and_then(Qos::from_level)
             .unwrap_or(Qos::AtLeastOnce),
         app_key: Some(Secret::new(emulator::DEMO_APP_KEY)),
+        credentials: "the demo app's built-in credentials".to_owned(),
     }
 }
 
 fn resolve_plan(args: &ListenArgs, env: Env) -> Result<Plan> {
     let resolver = target::resolver(&args.conn, env);
     let plan = build_plan(args, &resolver);
-    super::print_warnings(resolver.take_warnings());
+    super::print_resolver_messages(&resolver);
     plan
 }
 
@@ -130,6 +133,10 @@ fn build_plan(args: &ListenArgs, resolver: &Resolver) -> Result<Plan> {
     };
     target::check_client_id(&app_id, &client_id)?;
     let target = target::resolve(&args.conn, resolver)?;
+    let credentials = format!(
+        "{}, clientId '{client_id}'",
+        target::describe_credentials(&target)
+    );
     let settings = SessionSettings {
         app_secret: target.app_secret.value,
         host: target.host,
@@ -144,6 +151,7 @@ fn build_plan(args: &ListenArgs, resolver: &Resolver) -> Result<Plan> {
         topic: target.topic,
         qos: target.qos,
         app_key: target.app_key,
+        credentials,
         settings,
     })
 }
@@ -288,7 +296,11 @@ impl<'a> Session<'a> {
                         mqtt::refusal_words(code)
                     ),
                 )
-                .with_hint(mqtt::refusal_hint(code)))
+                .with_hint(format!(
+                    "{}\nsent: {}",
+                    mqtt::refusal_hint(code),
+                    self.plan.credentials
+                )))
             }
         }
         .map(|()| false)

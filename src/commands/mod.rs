@@ -36,6 +36,15 @@ pub(crate) fn print_warnings(warnings: impl IntoIterator<Item = String>) {
     }
 }
 
+/// Prints what credential resolution has to say: warnings (e.g. about the store), then
+/// notes (e.g. a default profile skipped because it belongs to another AppID).
+pub(crate) fn print_resolver_messages(resolver: &crate::config::Resolver) {
+    print_warnings(resolver.take_warnings());
+    for note in resolver.take_notes() {
+        eprintln!("note: {note}");
+    }
+}
+
 /// The async runtime for networked commands: one thread for a client (no hand-offs between
 /// threads per message), more workers for a server.
 pub(crate) fn runtime(threads: usize) -> Result<tokio::runtime::Runtime> {
