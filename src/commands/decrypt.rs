@@ -10,8 +10,8 @@ use std::io::{self, BufRead, BufWriter, IsTerminal as _, Read as _, Write};
 use serde_json::{Map, Value};
 
 use crate::cli::{DecryptArgs, EncryptArgs, SafeModeKeyArgs};
-use crate::config::{CredentialFlags, Env, Resolver, ENV_APP_KEY};
-use crate::crypto::{AppKey, SafeModeCodec};
+use crate::config::{CredentialFlags, Env, Resolver, Sourced, ENV_APP_KEY};
+use crate::crypto::{AppKey, CryptoError, SafeModeCodec};
 use crate::error::{Error, ExitKind, Result};
 use crate::output::pretty::{self, PayloadView, PrettyOptions, SafeModeView};
 use crate::push::{self, open_push, seal_push, text_to_value};
@@ -33,6 +33,10 @@ pub enum Layout {
 pub struct Decoder {
     codec: SafeModeCodec,
     app_id: Option<String>,
+    /// Where `app_id` came from, for a mismatch error.
+    app_id_source: String,
+    /// The AppID expected when none is given and the item has no `appId` of its own.
+    fallback: Option<Sourced<String>>,
     verify: bool,
     layout: Layout,
 }
@@ -45,9 +49,38 @@ impl Decoder {
         Decoder {
             codec: SafeModeCodec::new(key),
             app_id,
+            app_id_source: "the given AppID".to_owned(),
+            fallback: None,
             verify,
             layout,
         }
+    }
+
+    /// Says where the given AppID came from (e.g. `--app-id`), and which AppID to expect
+    /// when none is given and a push has no `appId` (the profile's).
+    #[must_use]
+    pub fn with_sources(
+        mut self,
+        app_id_source: String,
+        fallback: Option<Sourced<String>>,
+    ) -> Self {
+        self.app_id_source = app_id_source;
+        self.fallback = fallback;
+        self
+    }
+
+    /// The AppID to expect for an item whose own `appId` is `own`, and where it came from:
+    /// the given one, else the item's own, else the fallback.
+    fn expected(&self, own: Option<&str>) -> Option<(String, String)> {
+        if let Some(given) = &self.app_id {
+            return Some((given.clone(), self.app_id_source.clone()));
+        }
+        if let Some(own) = own {
+            return Some((own.to_owned(), "the push's appId".to_owned()));
+        }
+        self.fallback
+            .as_ref()
+            .map(|f| (f.value.clone(), f.source.to_string()))
     }
 
     /// Decodes one item (push JSON, JSON string or bare base64) and appends one output
@@ -57,12 +90,10 @@ impl Decoder {
         if item.starts_with('{') {
             let mut push: Map<String, Value> = serde_json::from_str(item)
                 .map_err(|e| Error::new(ExitKind::Crypto, format!("not a JSON object: {e}")))?;
-            open_push(
-                &mut push,
-                &mut self.codec,
-                self.app_id.as_deref(),
-                self.verify,
-            )?;
+            let expected = self.expected(push.get("appId").and_then(Value::as_str));
+            let (app_id, source) = expected.unzip();
+            open_push(&mut push, &mut self.codec, app_id.as_deref(), self.verify)
+                .map_err(|e| explain_mismatch(e, source.as_deref()))?;
             match self.layout {
                 Layout::Compact => self.write_value(&Value::Object(push), out),
                 Layout::Pretty { color } => render_push(Value::Object(push), color, out),
@@ -77,12 +108,15 @@ impl Decoder {
         } else {
             item
         };
-        let expected = if self.verify {
-            self.app_id.as_deref()
+        let (expected, source) = if self.verify {
+            self.expected(None).unzip()
         } else {
-            None
+            (None, None)
         };
-        let decrypted = self.codec.decrypt(cipher, expected)?;
+        let decrypted = self
+            .codec
+            .decrypt(cipher, expected.as_deref())
+            .map_err(|e| explain_mismatch(e, source.as_deref()))?;
         let unchecked = expected.is_none().then(|| decrypted.app_id.to_owned());
         match text_to_value(decrypted.message) {
             Value::String(text) => {
@@ -101,6 +135,24 @@ impl Decoder {
             Layout::Pretty { .. } => serde_json::to_writer_pretty(&mut *out, value),
         };
         out.push(b'\n');
+    }
+}
+
+/// A mismatched AppID trailer, with where the expected AppID came from and how to skip the
+/// check; any other error as the codec words it.
+fn explain_mismatch(err: CryptoError, source: Option<&str>) -> Error {
+    let mismatch = matches!(err, CryptoError::AppIdMismatch { .. });
+    let err = Error::from(err);
+    match source {
+        Some(source) if mismatch => Error::new(
+            ExitKind::Crypto,
+            format!("{} (the expected AppID comes from {source})", err.message()),
+        )
+        .with_hint(
+            "the push was encrypted for another app: give the right AppID (--app-id), or skip \
+             the check with --no-verify-app-id",
+        ),
+        _ => err,
     }
 }
 
@@ -206,6 +258,18 @@ fn app_key(resolver: &Resolver) -> Result<AppKey> {
     Ok(AppKey::parse(key.value.expose())?)
 }
 
+/// The given AppID and the fallback one.
+type ExpectedAppIds = (Option<Sourced<String>>, Option<Sourced<String>>);
+
+/// The AppID given by flag or environment, else the profile's as a fallback (a push's own
+/// `appId` comes between the two).
+fn expected_app_id(resolver: &Resolver) -> Result<ExpectedAppIds> {
+    match resolver.given_app_id() {
+        Some(given) => Ok((Some(given), None)),
+        None => Ok((None, resolver.app_id_if_given()?)),
+    }
+}
+
 /// An optional AppID: a missing one is fine, a broken config file is not.
 fn optional_app_id(resolver: &Resolver) -> Result<Option<String>> {
     Ok(resolver.app_id_if_given()?.map(|found| found.value))
@@ -215,9 +279,9 @@ fn optional_app_id(resolver: &Resolver) -> Result<Option<String>> {
 pub fn run_decrypt(args: &DecryptArgs, env: Env) -> Result<()> {
     let resolver = resolver(&args.keys, env);
     let key = app_key(&resolver);
-    let app_id = optional_app_id(&resolver);
+    let app_id = expected_app_id(&resolver);
     super::print_resolver_messages(&resolver);
-    let (key, app_id) = (key?, app_id?);
+    let (key, (given, fallback)) = (key?, app_id?);
     let stdout = io::stdout();
     let layout = if stdout.is_terminal() {
         let choice = crate::output::ColorChoice::from(args.color);
@@ -227,7 +291,9 @@ pub fn run_decrypt(args: &DecryptArgs, env: Env) -> Result<()> {
     } else {
         Layout::Compact
     };
-    let mut decoder = Decoder::new(&key, app_id, !args.no_verify_app_id, layout);
+    let given_source = given.as_ref().map(|g| g.source.to_string());
+    let mut decoder = Decoder::new(&key, given.map(|g| g.value), !args.no_verify_app_id, layout)
+        .with_sources(given_source.unwrap_or_default(), fallback);
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     match args.input.as_deref() {
         Some(item) if item != "-" => {
