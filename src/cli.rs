@@ -68,14 +68,9 @@ Exit status: 0 after Ctrl-C/SIGTERM; 2 usage error; 3 cannot listen on the addre
 #[derive(Debug, Args)]
 pub struct EmulateArgs {
     /// AppID of the app to serve (MQTT username, clientId prefix)
-    #[arg(
-        long,
-        value_name = "ID",
-        requires = "app_secret",
-        help_heading = "Apps"
-    )]
+    #[arg(long, value_name = "ID", help_heading = "Apps")]
     pub app_id: Option<String>,
-    /// AppSecret of that app (MQTT password)
+    /// AppSecret of that app (MQTT password) [env: SENSORO_APP_SECRET]
     #[arg(
         long,
         value_name = "SECRET",
@@ -83,7 +78,7 @@ pub struct EmulateArgs {
         help_heading = "Apps"
     )]
     pub app_secret: Option<String>,
-    /// AppKey of that app, for --safe-mode (43 characters)
+    /// AppKey of that app, for --safe-mode (43 characters) [env: SENSORO_APP_KEY]
     #[arg(long, value_name = "KEY", requires = "app_id", help_heading = "Apps")]
     pub app_key: Option<String>,
     /// Another app as ID:SECRET[:KEY] (repeatable); each app sees only its own devices

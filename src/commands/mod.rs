@@ -24,7 +24,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Profile(command) => profile::run(command, &env),
         Command::Decrypt(args) => decrypt::run_decrypt(&args, env),
         Command::Encrypt(args) => decrypt::run_encrypt(&args, env),
-        Command::Emulate(args) => emulate::run(&args),
+        Command::Emulate(args) => emulate::run(&args, &env),
         Command::Completions(args) => completions::run(&args),
     }
 }
