@@ -382,6 +382,54 @@ pub enum ProfileCommand {
     Remove(ProfileNameArg),
     /// Make a profile the default
     Default(ProfileNameArg),
+    /// Change one field of a profile (checked as `add` checks it)
+    #[command(after_help = PROFILE_SET_HELP)]
+    Set(ProfileSetArgs),
+}
+
+const PROFILE_SET_HELP: &str = "\
+Examples:
+  sensoro-mqtt profile set work host mqtt.example.com
+  sensoro-mqtt profile set work qos 0
+  SENSORO_APP_SECRET=... sensoro-mqtt profile set work app_secret
+
+For app_secret and app_key the VALUE may be left out: it is then taken from
+SENSORO_APP_SECRET / SENSORO_APP_KEY, or asked for without echo on a terminal.";
+
+/// `profile set`.
+#[derive(Debug, Args)]
+pub struct ProfileSetArgs {
+    /// The profile
+    pub name: String,
+    /// The field to change
+    #[arg(value_enum)]
+    pub key: ProfileKey,
+    /// The new value (true/false for tls, 0/1 for qos)
+    pub value: Option<String>,
+}
+
+/// A field of a stored profile, as `profile set` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum ProfileKey {
+    /// AppID (MQTT username)
+    AppId,
+    /// AppSecret (MQTT password)
+    AppSecret,
+    /// AppKey for safe mode (43 characters)
+    AppKey,
+    /// Broker host
+    Host,
+    /// Broker port
+    Port,
+    /// Connect with TLS: true or false
+    Tls,
+    /// CA bundle (PEM) for TLS
+    CaFile,
+    /// Subscription QoS: 0 or 1
+    Qos,
+    /// Fixed clientId suffix
+    ClientSuffix,
 }
 
 /// `profile list`.

@@ -14,7 +14,7 @@ use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-pub use store::{ConfigFile, Profile, Store};
+pub use store::{ConfigFile, Profile, Store, StoreLock, LOCK_WAIT};
 
 use crate::error::{Error, Result};
 use crate::secret::Secret;

@@ -199,7 +199,8 @@ fn save_profile(
     client_id: &str,
     env: &Env,
 ) -> Result<()> {
-    // Read again: the file may have changed while the check ran.
+    // Read again under the writers' lock: the file may have changed while the check ran.
+    let _lock = Store::lock(&env.config_path()?)?;
     let mut store = store_for_save(name, args.force, env)?;
     let app_id = &target.app_id.value;
     let client_suffix = args.conn.client_id.as_ref().and_then(|_| {
