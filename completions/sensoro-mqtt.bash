@@ -82,6 +82,9 @@ _sensoro__mqtt() {
             sensoro__mqtt__subcmd__help__subcmd__profile,remove)
                 cmd="sensoro__mqtt__subcmd__help__subcmd__profile__subcmd__remove"
                 ;;
+            sensoro__mqtt__subcmd__help__subcmd__profile,set)
+                cmd="sensoro__mqtt__subcmd__help__subcmd__profile__subcmd__set"
+                ;;
             sensoro__mqtt__subcmd__help__subcmd__profile,show)
                 cmd="sensoro__mqtt__subcmd__help__subcmd__profile__subcmd__show"
                 ;;
@@ -100,6 +103,9 @@ _sensoro__mqtt() {
             sensoro__mqtt__subcmd__profile,remove)
                 cmd="sensoro__mqtt__subcmd__profile__subcmd__remove"
                 ;;
+            sensoro__mqtt__subcmd__profile,set)
+                cmd="sensoro__mqtt__subcmd__profile__subcmd__set"
+                ;;
             sensoro__mqtt__subcmd__profile,show)
                 cmd="sensoro__mqtt__subcmd__profile__subcmd__show"
                 ;;
@@ -117,6 +123,9 @@ _sensoro__mqtt() {
                 ;;
             sensoro__mqtt__subcmd__profile__subcmd__help,remove)
                 cmd="sensoro__mqtt__subcmd__profile__subcmd__help__subcmd__remove"
+                ;;
+            sensoro__mqtt__subcmd__profile__subcmd__help,set)
+                cmd="sensoro__mqtt__subcmd__profile__subcmd__help__subcmd__set"
                 ;;
             sensoro__mqtt__subcmd__profile__subcmd__help,show)
                 cmd="sensoro__mqtt__subcmd__profile__subcmd__help__subcmd__show"
@@ -141,7 +150,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__completions)
+        sensoro__mqtt__subcmd__completions)
             opts="-h -V --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -155,7 +164,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__connect)
+        sensoro__mqtt__subcmd__connect)
             opts="-h -V --app-id --app-secret --app-key --host --port --tls --ca-file --profile --client-id --qos --topic --timeout --json --save --force --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -232,7 +241,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__decrypt)
+        sensoro__mqtt__subcmd__decrypt)
             opts="-h -V --app-key --app-id --profile --no-verify-app-id --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -262,7 +271,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__emulate)
+        sensoro__mqtt__subcmd__emulate)
             opts="-h -V --app-id --app-secret --app-key --app --bind --port --max-qos --drop-after --devices --interval --seed --replay --loop --safe-mode --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -335,7 +344,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__encrypt)
+        sensoro__mqtt__subcmd__encrypt)
             opts="-h -V --push --app-key --app-id --profile --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -376,7 +385,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__help)
+        sensoro__mqtt__subcmd__help)
             opts="listen connect validate-id profile decrypt encrypt emulate completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -390,7 +399,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__help__subcmd__completions)
+        sensoro__mqtt__subcmd__help__subcmd__completions)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -404,7 +413,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__help__subcmd__connect)
+        sensoro__mqtt__subcmd__help__subcmd__connect)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -418,7 +427,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__help__subcmd__decrypt)
+        sensoro__mqtt__subcmd__help__subcmd__decrypt)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -432,7 +441,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__help__subcmd__emulate)
+        sensoro__mqtt__subcmd__help__subcmd__emulate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -446,7 +455,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__help__subcmd__encrypt)
+        sensoro__mqtt__subcmd__help__subcmd__encrypt)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -460,7 +469,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__help__subcmd__help)
+        sensoro__mqtt__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -474,7 +483,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__help__subcmd__listen)
+        sensoro__mqtt__subcmd__help__subcmd__listen)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -488,8 +497,8 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__help__subcmd__profile)
-            opts="list show add remove default"
+        sensoro__mqtt__subcmd__help__subcmd__profile)
+            opts="list show add remove default set"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -502,7 +511,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__help__subcmd__profile__subcmd__add)
+        sensoro__mqtt__subcmd__help__subcmd__profile__subcmd__add)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -516,7 +525,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__help__subcmd__profile__subcmd__default)
+        sensoro__mqtt__subcmd__help__subcmd__profile__subcmd__default)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -530,7 +539,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__help__subcmd__profile__subcmd__list)
+        sensoro__mqtt__subcmd__help__subcmd__profile__subcmd__list)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -544,7 +553,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__help__subcmd__profile__subcmd__remove)
+        sensoro__mqtt__subcmd__help__subcmd__profile__subcmd__remove)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -558,7 +567,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__help__subcmd__profile__subcmd__show)
+        sensoro__mqtt__subcmd__help__subcmd__profile__subcmd__set)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -572,7 +581,21 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__help__subcmd__validate__subcmd__id)
+        sensoro__mqtt__subcmd__help__subcmd__profile__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sensoro__mqtt__subcmd__help__subcmd__validate__subcmd__id)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -586,7 +609,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__listen)
+        sensoro__mqtt__subcmd__listen)
             opts="-h -V --demo --app-id --app-secret --app-key --host --port --tls --ca-file --profile --client-id --qos --topic --clean --format --color --compact --wide --envelope --output --count --timeout --sn --device-type --type --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -698,8 +721,8 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__profile)
-            opts="-h -V --help --version list show add remove default help"
+        sensoro__mqtt__subcmd__profile)
+            opts="-h -V --help --version list show add remove default set help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -712,7 +735,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__profile__subcmd__add)
+        sensoro__mqtt__subcmd__profile__subcmd__add)
             opts="-h -V --app-id --app-secret --app-key --host --port --tls --ca-file --qos --client-suffix --default --force --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -769,7 +792,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__profile__subcmd__default)
+        sensoro__mqtt__subcmd__profile__subcmd__default)
             opts="-h -V --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -783,8 +806,8 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__profile__subcmd__help)
-            opts="list show add remove default help"
+        sensoro__mqtt__subcmd__profile__subcmd__help)
+            opts="list show add remove default set help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -797,7 +820,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__profile__subcmd__help__subcmd__add)
+        sensoro__mqtt__subcmd__profile__subcmd__help__subcmd__add)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -811,7 +834,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__profile__subcmd__help__subcmd__default)
+        sensoro__mqtt__subcmd__profile__subcmd__help__subcmd__default)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -825,7 +848,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__profile__subcmd__help__subcmd__help)
+        sensoro__mqtt__subcmd__profile__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -839,7 +862,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__profile__subcmd__help__subcmd__list)
+        sensoro__mqtt__subcmd__profile__subcmd__help__subcmd__list)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -853,7 +876,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__profile__subcmd__help__subcmd__remove)
+        sensoro__mqtt__subcmd__profile__subcmd__help__subcmd__remove)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -867,7 +890,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__profile__subcmd__help__subcmd__show)
+        sensoro__mqtt__subcmd__profile__subcmd__help__subcmd__set)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -881,7 +904,21 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__profile__subcmd__list)
+        sensoro__mqtt__subcmd__profile__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sensoro__mqtt__subcmd__profile__subcmd__list)
             opts="-h -V --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -895,7 +932,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__profile__subcmd__remove)
+        sensoro__mqtt__subcmd__profile__subcmd__remove)
             opts="-h -V --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -909,7 +946,21 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__profile__subcmd__show)
+        sensoro__mqtt__subcmd__profile__subcmd__set)
+            opts="-h -V --help --version app_id app_secret app_key host port tls ca_file qos client_suffix"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sensoro__mqtt__subcmd__profile__subcmd__show)
             opts="-h -V --json --show-secrets --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -923,7 +974,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__validate__subcmd__id)
+        sensoro__mqtt__subcmd__validate__subcmd__id)
             opts="-q -h -V --app-id --profile --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -105,6 +105,7 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
             cand add 'Store a new profile (or replace one with --force)'
             cand remove 'Delete a profile'
             cand default 'Make a profile the default'
+            cand set 'Change one field of a profile (checked as `add` checks it)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sensoro-mqtt;profile;list'= {
@@ -151,12 +152,19 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'sensoro-mqtt;profile;set'= {
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'sensoro-mqtt;profile;help'= {
             cand list 'List stored profiles (the default one is marked with *)'
             cand show 'Show one profile (the default one without NAME); secrets are masked'
             cand add 'Store a new profile (or replace one with --force)'
             cand remove 'Delete a profile'
             cand default 'Make a profile the default'
+            cand set 'Change one field of a profile (checked as `add` checks it)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sensoro-mqtt;profile;help;list'= {
@@ -168,6 +176,8 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
         &'sensoro-mqtt;profile;help;remove'= {
         }
         &'sensoro-mqtt;profile;help;default'= {
+        }
+        &'sensoro-mqtt;profile;help;set'= {
         }
         &'sensoro-mqtt;profile;help;help'= {
         }
@@ -194,8 +204,8 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
         }
         &'sensoro-mqtt;emulate'= {
             cand --app-id 'AppID of the app to serve (MQTT username, clientId prefix)'
-            cand --app-secret 'AppSecret of that app (MQTT password)'
-            cand --app-key 'AppKey of that app, for --safe-mode (43 characters)'
+            cand --app-secret 'AppSecret of that app (MQTT password) [env: SENSORO_APP_SECRET]'
+            cand --app-key 'AppKey of that app, for --safe-mode (43 characters) [env: SENSORO_APP_KEY]'
             cand --app 'Another app as ID:SECRET[:KEY] (repeatable); each app sees only its own devices'
             cand --bind 'Address to listen on'
             cand --port 'Port to listen on (0 picks a free one; the first line says which)'
@@ -241,6 +251,7 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
             cand add 'Store a new profile (or replace one with --force)'
             cand remove 'Delete a profile'
             cand default 'Make a profile the default'
+            cand set 'Change one field of a profile (checked as `add` checks it)'
         }
         &'sensoro-mqtt;help;profile;list'= {
         }
@@ -251,6 +262,8 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
         &'sensoro-mqtt;help;profile;remove'= {
         }
         &'sensoro-mqtt;help;profile;default'= {
+        }
+        &'sensoro-mqtt;help;profile;set'= {
         }
         &'sensoro-mqtt;help;decrypt'= {
         }

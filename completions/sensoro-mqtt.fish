@@ -92,14 +92,15 @@ complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand validate-id" -
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand validate-id" -s q -l quiet -d 'Print nothing; the exit status says whether all ids are valid'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand validate-id" -s h -l help -d 'Print help'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand validate-id" -s V -l version -d 'Print version'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default help" -s h -l help -d 'Print help'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default help" -s V -l version -d 'Print version'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default help" -f -a "list" -d 'List stored profiles (the default one is marked with *)'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default help" -f -a "show" -d 'Show one profile (the default one without NAME); secrets are masked'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default help" -f -a "add" -d 'Store a new profile (or replace one with --force)'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default help" -f -a "remove" -d 'Delete a profile'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default help" -f -a "default" -d 'Make a profile the default'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default set help" -s h -l help -d 'Print help'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default set help" -s V -l version -d 'Print version'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default set help" -f -a "list" -d 'List stored profiles (the default one is marked with *)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default set help" -f -a "show" -d 'Show one profile (the default one without NAME); secrets are masked'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default set help" -f -a "add" -d 'Store a new profile (or replace one with --force)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default set help" -f -a "remove" -d 'Delete a profile'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default set help" -f -a "default" -d 'Make a profile the default'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default set help" -f -a "set" -d 'Change one field of a profile (checked as `add` checks it)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default set help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from list" -l json -d 'Print a JSON array'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
@@ -124,11 +125,14 @@ complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and _
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from remove" -s V -l version -d 'Print version'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from default" -s h -l help -d 'Print help'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from default" -s V -l version -d 'Print version'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from set" -s V -l version -d 'Print version'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "list" -d 'List stored profiles (the default one is marked with *)'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one profile (the default one without NAME); secrets are masked'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "add" -d 'Store a new profile (or replace one with --force)'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Delete a profile'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "default" -d 'Make a profile the default'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "set" -d 'Change one field of a profile (checked as `add` checks it)'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand decrypt" -l app-key -d 'AppKey, the 43-character message encryption key [env: SENSORO_APP_KEY; else the profile\'s app_key]' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand decrypt" -l app-id -d 'AppID sealed into every encryptData [env: SENSORO_APP_ID; else the profile\'s app_id; else a push\'s own appId]' -r
@@ -146,8 +150,8 @@ complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand encrypt" -l pr
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand encrypt" -s h -l help -d 'Print help'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand encrypt" -s V -l version -d 'Print version'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l app-id -d 'AppID of the app to serve (MQTT username, clientId prefix)' -r
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l app-secret -d 'AppSecret of that app (MQTT password)' -r
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l app-key -d 'AppKey of that app, for --safe-mode (43 characters)' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l app-secret -d 'AppSecret of that app (MQTT password) [env: SENSORO_APP_SECRET]' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l app-key -d 'AppKey of that app, for --safe-mode (43 characters) [env: SENSORO_APP_KEY]' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l app -d 'Another app as ID:SECRET[:KEY] (repeatable); each app sees only its own devices' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l bind -d 'Address to listen on' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l port -d 'Port to listen on (0 picks a free one; the first line says which)' -r
@@ -177,3 +181,4 @@ complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and __fi
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "add" -d 'Store a new profile (or replace one with --force)'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "remove" -d 'Delete a profile'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "default" -d 'Make a profile the default'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "set" -d 'Change one field of a profile (checked as `add` checks it)'
