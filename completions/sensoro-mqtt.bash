@@ -37,6 +37,9 @@ _sensoro__mqtt() {
             sensoro__mqtt,listen)
                 cmd="sensoro__mqtt__subcmd__listen"
                 ;;
+            sensoro__mqtt,man)
+                cmd="sensoro__mqtt__subcmd__man"
+                ;;
             sensoro__mqtt,profile)
                 cmd="sensoro__mqtt__subcmd__profile"
                 ;;
@@ -63,6 +66,9 @@ _sensoro__mqtt() {
                 ;;
             sensoro__mqtt__subcmd__help,listen)
                 cmd="sensoro__mqtt__subcmd__help__subcmd__listen"
+                ;;
+            sensoro__mqtt__subcmd__help,man)
+                cmd="sensoro__mqtt__subcmd__help__subcmd__man"
                 ;;
             sensoro__mqtt__subcmd__help,profile)
                 cmd="sensoro__mqtt__subcmd__help__subcmd__profile"
@@ -137,7 +143,7 @@ _sensoro__mqtt() {
 
     case "${cmd}" in
         sensoro__mqtt)
-            opts="-h -V --help --version listen connect validate-id profile decrypt encrypt emulate completions help"
+            opts="-h -V --help --version listen connect validate-id profile decrypt encrypt emulate completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -386,7 +392,7 @@ _sensoro__mqtt() {
             return 0
             ;;
         sensoro__mqtt__subcmd__help)
-            opts="listen connect validate-id profile decrypt encrypt emulate completions help"
+            opts="listen connect validate-id profile decrypt encrypt emulate completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -484,6 +490,20 @@ _sensoro__mqtt() {
             return 0
             ;;
         sensoro__mqtt__subcmd__help__subcmd__listen)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sensoro__mqtt__subcmd__help__subcmd__man)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -714,6 +734,20 @@ _sensoro__mqtt() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sensoro__mqtt__subcmd__man)
+            opts="-h -V --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

@@ -30,6 +30,7 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
             cand encrypt 'Encrypt text or pushes the way the platform''s safe mode does'
             cand emulate 'Run a local broker that behaves like the platform (offline development, demos, tests)'
             cand completions 'Print a shell completion script'
+            cand man 'Print the manual page (roff): sensoro-mqtt man | man -l -'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sensoro-mqtt;listen'= {
@@ -228,6 +229,12 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'sensoro-mqtt;man'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'sensoro-mqtt;help'= {
             cand listen 'Subscribe to users/<AppID>/devices and print every push'
             cand connect 'Check credentials and connectivity step by step, and explain any refusal'
@@ -237,6 +244,7 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
             cand encrypt 'Encrypt text or pushes the way the platform''s safe mode does'
             cand emulate 'Run a local broker that behaves like the platform (offline development, demos, tests)'
             cand completions 'Print a shell completion script'
+            cand man 'Print the manual page (roff): sensoro-mqtt man | man -l -'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sensoro-mqtt;help;listen'= {
@@ -272,6 +280,8 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
         &'sensoro-mqtt;help;emulate'= {
         }
         &'sensoro-mqtt;help;completions'= {
+        }
+        &'sensoro-mqtt;help;man'= {
         }
         &'sensoro-mqtt;help;help'= {
         }

@@ -53,6 +53,8 @@ pub enum Command {
     Emulate(EmulateArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
+    /// Print the manual page (roff): sensoro-mqtt man | man -l -
+    Man,
 }
 
 const EMULATE_HELP: &str = "\

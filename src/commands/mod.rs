@@ -6,6 +6,7 @@ pub mod connect;
 pub mod decrypt;
 pub mod emulate;
 pub mod listen;
+pub mod man;
 pub mod profile;
 pub mod target;
 pub mod validate_id;
@@ -26,6 +27,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Encrypt(args) => decrypt::run_encrypt(&args, env),
         Command::Emulate(args) => emulate::run(&args, &env),
         Command::Completions(args) => completions::run(&args),
+        Command::Man => man::run(),
     }
 }
 
