@@ -109,7 +109,7 @@ pub struct EmulateArgs {
     #[arg(long, value_name = "N", default_value_t = 7, help_heading = "Pushes")]
     pub devices: usize,
     /// Time between rounds of device pushes, or between replayed lines (0 for no pause)
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = crate::commands::listen::parse_duration, help_heading = "Pushes")]
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = crate::duration::parse_duration, help_heading = "Pushes")]
     pub interval: std::time::Duration,
     /// Seed of the simulation: the same seed gives the same pushes
     #[arg(long, value_name = "S", default_value_t = 1, help_heading = "Pushes")]
@@ -281,7 +281,7 @@ pub struct ListenArgs {
     #[arg(long, value_name = "N", help_heading = "Stopping and filtering")]
     pub count: Option<u64>,
     /// Stop after DURATION (500ms, 30s, 2m); exit 124 if --count was not reached
-    #[arg(long, value_name = "DURATION", value_parser = crate::commands::listen::parse_duration, help_heading = "Stopping and filtering")]
+    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse_duration, help_heading = "Stopping and filtering")]
     pub timeout: Option<std::time::Duration>,
     /// Only pushes from this device sn (repeatable)
     #[arg(long, value_name = "SN", help_heading = "Stopping and filtering")]
@@ -314,7 +314,7 @@ pub struct ConnectArgs {
     #[command(flatten)]
     pub conn: ConnectionArgs,
     /// Bound on the whole check (500ms, 10s, 1m)
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = crate::commands::listen::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = crate::duration::parse_duration)]
     pub timeout: std::time::Duration,
     /// Print the report as one JSON object (for CI)
     #[arg(long)]
