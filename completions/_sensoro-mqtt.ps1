@@ -33,6 +33,7 @@ Register-ArgumentCompleter -Native -CommandName 'sensoro-mqtt' -ScriptBlock {
             [CompletionResult]::new('encrypt', 'encrypt', [CompletionResultType]::ParameterValue, 'Encrypt text or pushes the way the platform''s safe mode does')
             [CompletionResult]::new('emulate', 'emulate', [CompletionResultType]::ParameterValue, 'Run a local broker that behaves like the platform (offline development, demos, tests)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the manual page (roff): sensoro-mqtt man | man -l -')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -113,6 +114,7 @@ Register-ArgumentCompleter -Native -CommandName 'sensoro-mqtt' -ScriptBlock {
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Store a new profile (or replace one with --force)')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Delete a profile')
             [CompletionResult]::new('default', 'default', [CompletionResultType]::ParameterValue, 'Make a profile the default')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Change one field of a profile (checked as `add` checks it)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -165,12 +167,20 @@ Register-ArgumentCompleter -Native -CommandName 'sensoro-mqtt' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'sensoro-mqtt;profile;set' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'sensoro-mqtt;profile;help' {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List stored profiles (the default one is marked with *)')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one profile (the default one without NAME); secrets are masked')
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Store a new profile (or replace one with --force)')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Delete a profile')
             [CompletionResult]::new('default', 'default', [CompletionResultType]::ParameterValue, 'Make a profile the default')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Change one field of a profile (checked as `add` checks it)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -187,6 +197,9 @@ Register-ArgumentCompleter -Native -CommandName 'sensoro-mqtt' -ScriptBlock {
             break
         }
         'sensoro-mqtt;profile;help;default' {
+            break
+        }
+        'sensoro-mqtt;profile;help;set' {
             break
         }
         'sensoro-mqtt;profile;help;help' {
@@ -217,8 +230,8 @@ Register-ArgumentCompleter -Native -CommandName 'sensoro-mqtt' -ScriptBlock {
         }
         'sensoro-mqtt;emulate' {
             [CompletionResult]::new('--app-id', '--app-id', [CompletionResultType]::ParameterName, 'AppID of the app to serve (MQTT username, clientId prefix)')
-            [CompletionResult]::new('--app-secret', '--app-secret', [CompletionResultType]::ParameterName, 'AppSecret of that app (MQTT password)')
-            [CompletionResult]::new('--app-key', '--app-key', [CompletionResultType]::ParameterName, 'AppKey of that app, for --safe-mode (43 characters)')
+            [CompletionResult]::new('--app-secret', '--app-secret', [CompletionResultType]::ParameterName, 'AppSecret of that app (MQTT password) [env: SENSORO_APP_SECRET]')
+            [CompletionResult]::new('--app-key', '--app-key', [CompletionResultType]::ParameterName, 'AppKey of that app, for --safe-mode (43 characters) [env: SENSORO_APP_KEY]')
             [CompletionResult]::new('--app', '--app', [CompletionResultType]::ParameterName, 'Another app as ID:SECRET[:KEY] (repeatable); each app sees only its own devices')
             [CompletionResult]::new('--bind', '--bind', [CompletionResultType]::ParameterName, 'Address to listen on')
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port to listen on (0 picks a free one; the first line says which)')
@@ -243,6 +256,13 @@ Register-ArgumentCompleter -Native -CommandName 'sensoro-mqtt' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'sensoro-mqtt;man' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'sensoro-mqtt;help' {
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Subscribe to users/<AppID>/devices and print every push')
             [CompletionResult]::new('connect', 'connect', [CompletionResultType]::ParameterValue, 'Check credentials and connectivity step by step, and explain any refusal')
@@ -252,6 +272,7 @@ Register-ArgumentCompleter -Native -CommandName 'sensoro-mqtt' -ScriptBlock {
             [CompletionResult]::new('encrypt', 'encrypt', [CompletionResultType]::ParameterValue, 'Encrypt text or pushes the way the platform''s safe mode does')
             [CompletionResult]::new('emulate', 'emulate', [CompletionResultType]::ParameterValue, 'Run a local broker that behaves like the platform (offline development, demos, tests)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the manual page (roff): sensoro-mqtt man | man -l -')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -270,6 +291,7 @@ Register-ArgumentCompleter -Native -CommandName 'sensoro-mqtt' -ScriptBlock {
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Store a new profile (or replace one with --force)')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Delete a profile')
             [CompletionResult]::new('default', 'default', [CompletionResultType]::ParameterValue, 'Make a profile the default')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Change one field of a profile (checked as `add` checks it)')
             break
         }
         'sensoro-mqtt;help;profile;list' {
@@ -287,6 +309,9 @@ Register-ArgumentCompleter -Native -CommandName 'sensoro-mqtt' -ScriptBlock {
         'sensoro-mqtt;help;profile;default' {
             break
         }
+        'sensoro-mqtt;help;profile;set' {
+            break
+        }
         'sensoro-mqtt;help;decrypt' {
             break
         }
@@ -297,6 +322,9 @@ Register-ArgumentCompleter -Native -CommandName 'sensoro-mqtt' -ScriptBlock {
             break
         }
         'sensoro-mqtt;help;completions' {
+            break
+        }
+        'sensoro-mqtt;help;man' {
             break
         }
         'sensoro-mqtt;help;help' {

@@ -37,6 +37,9 @@ _sensoro__mqtt() {
             sensoro__mqtt,listen)
                 cmd="sensoro__mqtt__subcmd__listen"
                 ;;
+            sensoro__mqtt,man)
+                cmd="sensoro__mqtt__subcmd__man"
+                ;;
             sensoro__mqtt,profile)
                 cmd="sensoro__mqtt__subcmd__profile"
                 ;;
@@ -64,6 +67,9 @@ _sensoro__mqtt() {
             sensoro__mqtt__subcmd__help,listen)
                 cmd="sensoro__mqtt__subcmd__help__subcmd__listen"
                 ;;
+            sensoro__mqtt__subcmd__help,man)
+                cmd="sensoro__mqtt__subcmd__help__subcmd__man"
+                ;;
             sensoro__mqtt__subcmd__help,profile)
                 cmd="sensoro__mqtt__subcmd__help__subcmd__profile"
                 ;;
@@ -81,6 +87,9 @@ _sensoro__mqtt() {
                 ;;
             sensoro__mqtt__subcmd__help__subcmd__profile,remove)
                 cmd="sensoro__mqtt__subcmd__help__subcmd__profile__subcmd__remove"
+                ;;
+            sensoro__mqtt__subcmd__help__subcmd__profile,set)
+                cmd="sensoro__mqtt__subcmd__help__subcmd__profile__subcmd__set"
                 ;;
             sensoro__mqtt__subcmd__help__subcmd__profile,show)
                 cmd="sensoro__mqtt__subcmd__help__subcmd__profile__subcmd__show"
@@ -100,6 +109,9 @@ _sensoro__mqtt() {
             sensoro__mqtt__subcmd__profile,remove)
                 cmd="sensoro__mqtt__subcmd__profile__subcmd__remove"
                 ;;
+            sensoro__mqtt__subcmd__profile,set)
+                cmd="sensoro__mqtt__subcmd__profile__subcmd__set"
+                ;;
             sensoro__mqtt__subcmd__profile,show)
                 cmd="sensoro__mqtt__subcmd__profile__subcmd__show"
                 ;;
@@ -118,6 +130,9 @@ _sensoro__mqtt() {
             sensoro__mqtt__subcmd__profile__subcmd__help,remove)
                 cmd="sensoro__mqtt__subcmd__profile__subcmd__help__subcmd__remove"
                 ;;
+            sensoro__mqtt__subcmd__profile__subcmd__help,set)
+                cmd="sensoro__mqtt__subcmd__profile__subcmd__help__subcmd__set"
+                ;;
             sensoro__mqtt__subcmd__profile__subcmd__help,show)
                 cmd="sensoro__mqtt__subcmd__profile__subcmd__help__subcmd__show"
                 ;;
@@ -128,7 +143,7 @@ _sensoro__mqtt() {
 
     case "${cmd}" in
         sensoro__mqtt)
-            opts="-h -V --help --version listen connect validate-id profile decrypt encrypt emulate completions help"
+            opts="-h -V --help --version listen connect validate-id profile decrypt encrypt emulate completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -141,7 +156,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__completions)
+        sensoro__mqtt__subcmd__completions)
             opts="-h -V --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -155,7 +170,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__connect)
+        sensoro__mqtt__subcmd__connect)
             opts="-h -V --app-id --app-secret --app-key --host --port --tls --ca-file --profile --client-id --qos --topic --timeout --json --save --force --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -232,7 +247,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__decrypt)
+        sensoro__mqtt__subcmd__decrypt)
             opts="-h -V --app-key --app-id --profile --no-verify-app-id --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -262,7 +277,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__emulate)
+        sensoro__mqtt__subcmd__emulate)
             opts="-h -V --app-id --app-secret --app-key --app --bind --port --max-qos --drop-after --devices --interval --seed --replay --loop --safe-mode --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -335,7 +350,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__encrypt)
+        sensoro__mqtt__subcmd__encrypt)
             opts="-h -V --push --app-key --app-id --profile --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -376,8 +391,8 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__help)
-            opts="listen connect validate-id profile decrypt encrypt emulate completions help"
+        sensoro__mqtt__subcmd__help)
+            opts="listen connect validate-id profile decrypt encrypt emulate completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -390,7 +405,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__help__subcmd__completions)
+        sensoro__mqtt__subcmd__help__subcmd__completions)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -404,7 +419,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__help__subcmd__connect)
+        sensoro__mqtt__subcmd__help__subcmd__connect)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -418,7 +433,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__help__subcmd__decrypt)
+        sensoro__mqtt__subcmd__help__subcmd__decrypt)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -432,7 +447,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__help__subcmd__emulate)
+        sensoro__mqtt__subcmd__help__subcmd__emulate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -446,7 +461,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__help__subcmd__encrypt)
+        sensoro__mqtt__subcmd__help__subcmd__encrypt)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -460,7 +475,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__help__subcmd__help)
+        sensoro__mqtt__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -474,7 +489,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__help__subcmd__listen)
+        sensoro__mqtt__subcmd__help__subcmd__listen)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -488,8 +503,8 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__help__subcmd__profile)
-            opts="list show add remove default"
+        sensoro__mqtt__subcmd__help__subcmd__man)
+            opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -502,7 +517,21 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__help__subcmd__profile__subcmd__add)
+        sensoro__mqtt__subcmd__help__subcmd__profile)
+            opts="list show add remove default set"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sensoro__mqtt__subcmd__help__subcmd__profile__subcmd__add)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -516,7 +545,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__help__subcmd__profile__subcmd__default)
+        sensoro__mqtt__subcmd__help__subcmd__profile__subcmd__default)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -530,7 +559,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__help__subcmd__profile__subcmd__list)
+        sensoro__mqtt__subcmd__help__subcmd__profile__subcmd__list)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -544,7 +573,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__help__subcmd__profile__subcmd__remove)
+        sensoro__mqtt__subcmd__help__subcmd__profile__subcmd__remove)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -558,7 +587,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__help__subcmd__profile__subcmd__show)
+        sensoro__mqtt__subcmd__help__subcmd__profile__subcmd__set)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -572,7 +601,21 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__help__subcmd__validate__subcmd__id)
+        sensoro__mqtt__subcmd__help__subcmd__profile__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sensoro__mqtt__subcmd__help__subcmd__validate__subcmd__id)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -586,7 +629,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__listen)
+        sensoro__mqtt__subcmd__listen)
             opts="-h -V --demo --app-id --app-secret --app-key --host --port --tls --ca-file --profile --client-id --qos --topic --clean --max-payload --format --color --compact --wide --envelope --output --count --timeout --sn --device-type --type --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -702,8 +745,8 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__profile)
-            opts="-h -V --help --version list show add remove default help"
+        sensoro__mqtt__subcmd__man)
+            opts="-h -V --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -716,7 +759,21 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__profile__subcmd__add)
+        sensoro__mqtt__subcmd__profile)
+            opts="-h -V --help --version list show add remove default set help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sensoro__mqtt__subcmd__profile__subcmd__add)
             opts="-h -V --app-id --app-secret --app-key --host --port --tls --ca-file --qos --client-suffix --default --force --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -773,7 +830,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__profile__subcmd__default)
+        sensoro__mqtt__subcmd__profile__subcmd__default)
             opts="-h -V --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -787,8 +844,8 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__profile__subcmd__help)
-            opts="list show add remove default help"
+        sensoro__mqtt__subcmd__profile__subcmd__help)
+            opts="list show add remove default set help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -801,7 +858,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__profile__subcmd__help__subcmd__add)
+        sensoro__mqtt__subcmd__profile__subcmd__help__subcmd__add)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -815,7 +872,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__profile__subcmd__help__subcmd__default)
+        sensoro__mqtt__subcmd__profile__subcmd__help__subcmd__default)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -829,7 +886,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__profile__subcmd__help__subcmd__help)
+        sensoro__mqtt__subcmd__profile__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -843,7 +900,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__profile__subcmd__help__subcmd__list)
+        sensoro__mqtt__subcmd__profile__subcmd__help__subcmd__list)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -857,7 +914,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__profile__subcmd__help__subcmd__remove)
+        sensoro__mqtt__subcmd__profile__subcmd__help__subcmd__remove)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -871,7 +928,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__profile__subcmd__help__subcmd__show)
+        sensoro__mqtt__subcmd__profile__subcmd__help__subcmd__set)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -885,7 +942,21 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__profile__subcmd__list)
+        sensoro__mqtt__subcmd__profile__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sensoro__mqtt__subcmd__profile__subcmd__list)
             opts="-h -V --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -899,7 +970,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__profile__subcmd__remove)
+        sensoro__mqtt__subcmd__profile__subcmd__remove)
             opts="-h -V --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -913,7 +984,21 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__profile__subcmd__show)
+        sensoro__mqtt__subcmd__profile__subcmd__set)
+            opts="-h -V --help --version app_id app_secret app_key host port tls ca_file qos client_suffix"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sensoro__mqtt__subcmd__profile__subcmd__show)
             opts="-h -V --json --show-secrets --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -927,7 +1012,7 @@ _sensoro__mqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sensoro__subcmd__mqtt__subcmd__validate__subcmd__id)
+        sensoro__mqtt__subcmd__validate__subcmd__id)
             opts="-q -h -V --app-id --profile --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -30,6 +30,7 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
             cand encrypt 'Encrypt text or pushes the way the platform''s safe mode does'
             cand emulate 'Run a local broker that behaves like the platform (offline development, demos, tests)'
             cand completions 'Print a shell completion script'
+            cand man 'Print the manual page (roff): sensoro-mqtt man | man -l -'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sensoro-mqtt;listen'= {
@@ -106,6 +107,7 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
             cand add 'Store a new profile (or replace one with --force)'
             cand remove 'Delete a profile'
             cand default 'Make a profile the default'
+            cand set 'Change one field of a profile (checked as `add` checks it)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sensoro-mqtt;profile;list'= {
@@ -152,12 +154,19 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'sensoro-mqtt;profile;set'= {
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'sensoro-mqtt;profile;help'= {
             cand list 'List stored profiles (the default one is marked with *)'
             cand show 'Show one profile (the default one without NAME); secrets are masked'
             cand add 'Store a new profile (or replace one with --force)'
             cand remove 'Delete a profile'
             cand default 'Make a profile the default'
+            cand set 'Change one field of a profile (checked as `add` checks it)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sensoro-mqtt;profile;help;list'= {
@@ -169,6 +178,8 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
         &'sensoro-mqtt;profile;help;remove'= {
         }
         &'sensoro-mqtt;profile;help;default'= {
+        }
+        &'sensoro-mqtt;profile;help;set'= {
         }
         &'sensoro-mqtt;profile;help;help'= {
         }
@@ -195,8 +206,8 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
         }
         &'sensoro-mqtt;emulate'= {
             cand --app-id 'AppID of the app to serve (MQTT username, clientId prefix)'
-            cand --app-secret 'AppSecret of that app (MQTT password)'
-            cand --app-key 'AppKey of that app, for --safe-mode (43 characters)'
+            cand --app-secret 'AppSecret of that app (MQTT password) [env: SENSORO_APP_SECRET]'
+            cand --app-key 'AppKey of that app, for --safe-mode (43 characters) [env: SENSORO_APP_KEY]'
             cand --app 'Another app as ID:SECRET[:KEY] (repeatable); each app sees only its own devices'
             cand --bind 'Address to listen on'
             cand --port 'Port to listen on (0 picks a free one; the first line says which)'
@@ -219,6 +230,12 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'sensoro-mqtt;man'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'sensoro-mqtt;help'= {
             cand listen 'Subscribe to users/<AppID>/devices and print every push'
             cand connect 'Check credentials and connectivity step by step, and explain any refusal'
@@ -228,6 +245,7 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
             cand encrypt 'Encrypt text or pushes the way the platform''s safe mode does'
             cand emulate 'Run a local broker that behaves like the platform (offline development, demos, tests)'
             cand completions 'Print a shell completion script'
+            cand man 'Print the manual page (roff): sensoro-mqtt man | man -l -'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sensoro-mqtt;help;listen'= {
@@ -242,6 +260,7 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
             cand add 'Store a new profile (or replace one with --force)'
             cand remove 'Delete a profile'
             cand default 'Make a profile the default'
+            cand set 'Change one field of a profile (checked as `add` checks it)'
         }
         &'sensoro-mqtt;help;profile;list'= {
         }
@@ -253,6 +272,8 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
         }
         &'sensoro-mqtt;help;profile;default'= {
         }
+        &'sensoro-mqtt;help;profile;set'= {
+        }
         &'sensoro-mqtt;help;decrypt'= {
         }
         &'sensoro-mqtt;help;encrypt'= {
@@ -260,6 +281,8 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
         &'sensoro-mqtt;help;emulate'= {
         }
         &'sensoro-mqtt;help;completions'= {
+        }
+        &'sensoro-mqtt;help;man'= {
         }
         &'sensoro-mqtt;help;help'= {
         }

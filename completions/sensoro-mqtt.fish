@@ -34,6 +34,7 @@ complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "decrypt" 
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "encrypt" -d 'Encrypt text or pushes the way the platform\'s safe mode does'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "emulate" -d 'Run a local broker that behaves like the platform (offline development, demos, tests)'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "man" -d 'Print the manual page (roff): sensoro-mqtt man | man -l -'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -l app-id -d 'AppID (MQTT username) [env: SENSORO_APP_ID]' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -l app-secret -d 'AppSecret (MQTT password); prefer SENSORO_APP_SECRET, a profile or the prompt' -r
@@ -93,14 +94,15 @@ complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand validate-id" -
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand validate-id" -s q -l quiet -d 'Print nothing; the exit status says whether all ids are valid'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand validate-id" -s h -l help -d 'Print help'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand validate-id" -s V -l version -d 'Print version'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default help" -s h -l help -d 'Print help'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default help" -s V -l version -d 'Print version'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default help" -f -a "list" -d 'List stored profiles (the default one is marked with *)'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default help" -f -a "show" -d 'Show one profile (the default one without NAME); secrets are masked'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default help" -f -a "add" -d 'Store a new profile (or replace one with --force)'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default help" -f -a "remove" -d 'Delete a profile'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default help" -f -a "default" -d 'Make a profile the default'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default set help" -s h -l help -d 'Print help'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default set help" -s V -l version -d 'Print version'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default set help" -f -a "list" -d 'List stored profiles (the default one is marked with *)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default set help" -f -a "show" -d 'Show one profile (the default one without NAME); secrets are masked'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default set help" -f -a "add" -d 'Store a new profile (or replace one with --force)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default set help" -f -a "remove" -d 'Delete a profile'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default set help" -f -a "default" -d 'Make a profile the default'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default set help" -f -a "set" -d 'Change one field of a profile (checked as `add` checks it)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and not __fish_seen_subcommand_from list show add remove default set help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from list" -l json -d 'Print a JSON array'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
@@ -125,11 +127,14 @@ complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and _
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from remove" -s V -l version -d 'Print version'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from default" -s h -l help -d 'Print help'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from default" -s V -l version -d 'Print version'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from set" -s V -l version -d 'Print version'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "list" -d 'List stored profiles (the default one is marked with *)'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one profile (the default one without NAME); secrets are masked'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "add" -d 'Store a new profile (or replace one with --force)'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Delete a profile'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "default" -d 'Make a profile the default'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "set" -d 'Change one field of a profile (checked as `add` checks it)'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand decrypt" -l app-key -d 'AppKey, the 43-character message encryption key [env: SENSORO_APP_KEY; else the profile\'s app_key]' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand decrypt" -l app-id -d 'AppID sealed into every encryptData [env: SENSORO_APP_ID; else the profile\'s app_id; else a push\'s own appId]' -r
@@ -147,8 +152,8 @@ complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand encrypt" -l pr
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand encrypt" -s h -l help -d 'Print help'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand encrypt" -s V -l version -d 'Print version'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l app-id -d 'AppID of the app to serve (MQTT username, clientId prefix)' -r
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l app-secret -d 'AppSecret of that app (MQTT password)' -r
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l app-key -d 'AppKey of that app, for --safe-mode (43 characters)' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l app-secret -d 'AppSecret of that app (MQTT password) [env: SENSORO_APP_SECRET]' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l app-key -d 'AppKey of that app, for --safe-mode (43 characters) [env: SENSORO_APP_KEY]' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l app -d 'Another app as ID:SECRET[:KEY] (repeatable); each app sees only its own devices' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l bind -d 'Address to listen on' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l port -d 'Port to listen on (0 picks a free one; the first line says which)' -r
@@ -164,17 +169,21 @@ complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -s h 
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -s V -l version -d 'Print version'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions help" -f -a "listen" -d 'Subscribe to users/<AppID>/devices and print every push'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions help" -f -a "connect" -d 'Check credentials and connectivity step by step, and explain any refusal'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions help" -f -a "validate-id" -d 'Check clientIds against the platform rule (for humans and CI)'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions help" -f -a "profile" -d 'Manage stored credential profiles'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions help" -f -a "decrypt" -d 'Decrypt safe-mode payloads: encryptData, a push, or an NDJSON stream'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions help" -f -a "encrypt" -d 'Encrypt text or pushes the way the platform\'s safe mode does'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions help" -f -a "emulate" -d 'Run a local broker that behaves like the platform (offline development, demos, tests)'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand man" -s h -l help -d 'Print help'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand man" -s V -l version -d 'Print version'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions man help" -f -a "listen" -d 'Subscribe to users/<AppID>/devices and print every push'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions man help" -f -a "connect" -d 'Check credentials and connectivity step by step, and explain any refusal'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions man help" -f -a "validate-id" -d 'Check clientIds against the platform rule (for humans and CI)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions man help" -f -a "profile" -d 'Manage stored credential profiles'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions man help" -f -a "decrypt" -d 'Decrypt safe-mode payloads: encryptData, a push, or an NDJSON stream'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions man help" -f -a "encrypt" -d 'Encrypt text or pushes the way the platform\'s safe mode does'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions man help" -f -a "emulate" -d 'Run a local broker that behaves like the platform (offline development, demos, tests)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions man help" -f -a "man" -d 'Print the manual page (roff): sensoro-mqtt man | man -l -'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "list" -d 'List stored profiles (the default one is marked with *)'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "show" -d 'Show one profile (the default one without NAME); secrets are masked'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "add" -d 'Store a new profile (or replace one with --force)'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "remove" -d 'Delete a profile'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "default" -d 'Make a profile the default'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "set" -d 'Change one field of a profile (checked as `add` checks it)'

@@ -81,7 +81,7 @@ fn vector(index: usize, name: &str, message: &str) -> Result<Value, Box<dyn Erro
     let app_id = APP_IDS[(index / APP_KEYS.len()) % APP_IDS.len()];
     let codec = SafeModeCodec::new(&AppKey::parse(app_key)?);
     // Even vectors use a fixed prefix (reproducible), odd ones the real random path.
-    let (prefix, data) = if index % 2 == 0 {
+    let (prefix, data) = if index.is_multiple_of(2) {
         let prefix = fixed_prefix(index);
         let data = codec.encrypt_with_prefix(prefix, message.as_bytes(), app_id)?;
         (Value::String(hex(&prefix)), data)

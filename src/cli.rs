@@ -53,6 +53,8 @@ pub enum Command {
     Emulate(EmulateArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
+    /// Print the manual page (roff): sensoro-mqtt man | man -l -
+    Man,
 }
 
 const EMULATE_HELP: &str = "\
@@ -68,14 +70,9 @@ Exit status: 0 after Ctrl-C/SIGTERM; 2 usage error; 3 cannot listen on the addre
 #[derive(Debug, Args)]
 pub struct EmulateArgs {
     /// AppID of the app to serve (MQTT username, clientId prefix)
-    #[arg(
-        long,
-        value_name = "ID",
-        requires = "app_secret",
-        help_heading = "Apps"
-    )]
+    #[arg(long, value_name = "ID", help_heading = "Apps")]
     pub app_id: Option<String>,
-    /// AppSecret of that app (MQTT password)
+    /// AppSecret of that app (MQTT password) [env: SENSORO_APP_SECRET]
     #[arg(
         long,
         value_name = "SECRET",
@@ -83,7 +80,7 @@ pub struct EmulateArgs {
         help_heading = "Apps"
     )]
     pub app_secret: Option<String>,
-    /// AppKey of that app, for --safe-mode (43 characters)
+    /// AppKey of that app, for --safe-mode (43 characters) [env: SENSORO_APP_KEY]
     #[arg(long, value_name = "KEY", requires = "app_id", help_heading = "Apps")]
     pub app_key: Option<String>,
     /// Another app as ID:SECRET[:KEY] (repeatable); each app sees only its own devices
@@ -112,7 +109,7 @@ pub struct EmulateArgs {
     #[arg(long, value_name = "N", default_value_t = 7, help_heading = "Pushes")]
     pub devices: usize,
     /// Time between rounds of device pushes, or between replayed lines (0 for no pause)
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = crate::commands::listen::parse_duration, help_heading = "Pushes")]
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = crate::duration::parse_duration, help_heading = "Pushes")]
     pub interval: std::time::Duration,
     /// Seed of the simulation: the same seed gives the same pushes
     #[arg(long, value_name = "S", default_value_t = 1, help_heading = "Pushes")]
@@ -287,7 +284,7 @@ pub struct ListenArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Stopping and filtering")]
     pub count: Option<u64>,
     /// Stop after DURATION (500ms, 30s, 2m); exit 124 if --count was not reached
-    #[arg(long, value_name = "DURATION", value_parser = crate::commands::listen::parse_duration, help_heading = "Stopping and filtering")]
+    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse_duration, help_heading = "Stopping and filtering")]
     pub timeout: Option<std::time::Duration>,
     /// Only pushes from this device sn (repeatable)
     #[arg(long, value_name = "SN", help_heading = "Stopping and filtering")]
@@ -320,7 +317,7 @@ pub struct ConnectArgs {
     #[command(flatten)]
     pub conn: ConnectionArgs,
     /// Bound on the whole check (500ms, 10s, 1m)
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = crate::commands::listen::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = crate::duration::parse_duration)]
     pub timeout: std::time::Duration,
     /// Print the report as one JSON object (for CI)
     #[arg(long)]
@@ -390,6 +387,54 @@ pub enum ProfileCommand {
     Remove(ProfileNameArg),
     /// Make a profile the default
     Default(ProfileNameArg),
+    /// Change one field of a profile (checked as `add` checks it)
+    #[command(after_help = PROFILE_SET_HELP)]
+    Set(ProfileSetArgs),
+}
+
+const PROFILE_SET_HELP: &str = "\
+Examples:
+  sensoro-mqtt profile set work host mqtt.example.com
+  sensoro-mqtt profile set work qos 0
+  SENSORO_APP_SECRET=... sensoro-mqtt profile set work app_secret
+
+For app_secret and app_key the VALUE may be left out: it is then taken from
+SENSORO_APP_SECRET / SENSORO_APP_KEY, or asked for without echo on a terminal.";
+
+/// `profile set`.
+#[derive(Debug, Args)]
+pub struct ProfileSetArgs {
+    /// The profile
+    pub name: String,
+    /// The field to change
+    #[arg(value_enum)]
+    pub key: ProfileKey,
+    /// The new value (true/false for tls, 0/1 for qos)
+    pub value: Option<String>,
+}
+
+/// A field of a stored profile, as `profile set` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum ProfileKey {
+    /// AppID (MQTT username)
+    AppId,
+    /// AppSecret (MQTT password)
+    AppSecret,
+    /// AppKey for safe mode (43 characters)
+    AppKey,
+    /// Broker host
+    Host,
+    /// Broker port
+    Port,
+    /// Connect with TLS: true or false
+    Tls,
+    /// CA bundle (PEM) for TLS
+    CaFile,
+    /// Subscription QoS: 0 or 1
+    Qos,
+    /// Fixed clientId suffix
+    ClientSuffix,
 }
 
 /// `profile list`.

@@ -10,11 +10,11 @@
 
 mod store;
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-pub use store::{ConfigFile, Profile, Store};
+pub use store::{ConfigFile, Profile, Store, StoreLock, LOCK_WAIT};
 
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -91,8 +91,8 @@ impl Env {
 /// Where a resolved value came from; shown by `connect` and in error messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
-    /// A command-line flag.
-    Flag,
+    /// A command-line flag, by its name (e.g. `--app-id`).
+    Flag(&'static str),
     /// An environment variable.
     Env(&'static str),
     /// A stored profile.
@@ -106,7 +106,7 @@ pub enum Source {
 impl std::fmt::Display for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Source::Flag => f.write_str("command line"),
+            Source::Flag(name) => f.write_str(name),
             Source::Env(name) => write!(f, "${name}"),
             Source::Profile(name) => write!(f, "profile '{name}'"),
             Source::Prompt => f.write_str("the prompt"),
@@ -180,11 +180,18 @@ pub struct CredentialFlags {
 /// The profile store is read only when a value is not given by flags or environment (or a
 /// profile is asked for by name), so a broken config file does not block a fully specified
 /// command line.
+///
+/// A profile belongs to its AppID: when the AppID comes from a flag or the environment and
+/// differs from the profile's, the profile supplies nothing (its secret is never sent for
+/// another app). A profile named with `--profile`/`SENSORO_PROFILE` is then an error; the
+/// default profile is skipped with a note.
 pub struct Resolver {
     flags: CredentialFlags,
     env: Env,
     profile: OnceCell<Result<Option<(String, Profile)>>>,
-    warnings: std::cell::RefCell<Vec<String>>,
+    warnings: RefCell<Vec<String>>,
+    notes: RefCell<Vec<String>>,
+    skipped: RefCell<Option<String>>,
 }
 
 type ProfileField<T> = fn(&Profile) -> Option<T>;
@@ -197,7 +204,9 @@ impl Resolver {
             flags,
             env,
             profile: OnceCell::new(),
-            warnings: std::cell::RefCell::new(Vec::new()),
+            warnings: RefCell::new(Vec::new()),
+            notes: RefCell::new(Vec::new()),
+            skipped: RefCell::new(None),
         }
     }
 
@@ -206,7 +215,14 @@ impl Resolver {
         std::mem::take(&mut self.warnings.borrow_mut())
     }
 
-    /// The selected profile, loaded once. `None` when no profile is selected or exists.
+    /// Notes gathered while resolving (e.g. a default profile skipped because it belongs to
+    /// another AppID); drains them.
+    pub fn take_notes(&self) -> Vec<String> {
+        std::mem::take(&mut self.notes.borrow_mut())
+    }
+
+    /// The selected profile, loaded once. `None` when no profile is selected or exists, or
+    /// when the default profile belongs to another AppID than the one given.
     pub fn profile(&self) -> Result<Option<&(String, Profile)>> {
         let loaded = self.profile.get_or_init(|| self.load_profile());
         match loaded {
@@ -215,43 +231,90 @@ impl Resolver {
         }
     }
 
+    /// The AppID given by flag or environment, which a profile must match to be used.
+    pub fn given_app_id(&self) -> Option<Sourced<String>> {
+        if let Some(value) = &self.flags.app_id {
+            return Some(Sourced {
+                value: value.clone(),
+                source: Source::Flag("--app-id"),
+            });
+        }
+        self.env.get(ENV_APP_ID).map(|value| Sourced {
+            value: value.to_owned(),
+            source: Source::Env(ENV_APP_ID),
+        })
+    }
+
     fn load_profile(&self) -> Result<Option<(String, Profile)>> {
         let path = self.env.config_path()?;
         let requested = self
             .flags
             .profile
             .clone()
-            .map(|name| (name, "--profile"))
+            .map(|name| (name, Source::Flag("--profile")))
             .or_else(|| {
                 self.env
                     .get(ENV_PROFILE)
-                    .map(|n| (n.to_owned(), ENV_PROFILE))
+                    .map(|n| (n.to_owned(), Source::Env(ENV_PROFILE)))
             });
         let store = Store::load(&path)?;
         self.warnings.borrow_mut().extend(store.warnings());
-        match requested {
-            Some((name, origin)) => match store.file().profiles.get(&name) {
-                Some(profile) => Ok(Some((name, profile.clone()))),
-                None => Err(store.unknown_profile(&name, origin)),
-            },
-            None => Ok(store
-                .file()
-                .default_profile()
-                .map(|(name, profile)| (name.to_owned(), profile.clone()))),
+        let Some((name, origin)) = requested else {
+            let Some((name, profile)) = store.file().default_profile() else {
+                return Ok(None);
+            };
+            return Ok(self.unless_foreign_default(name, profile));
+        };
+        let Some(profile) = store.file().profiles.get(&name) else {
+            return Err(store.unknown_profile(&name, &origin.to_string()));
+        };
+        if let Some((given, own)) = self.foreign(profile) {
+            return Err(Error::config(format!(
+                "profile '{name}' (from {origin}) is for AppID '{own}', but AppID '{}' comes \
+                 from {}",
+                given.value, given.source
+            ))
+            .with_hint(format!(
+                "a profile supplies nothing for another app: drop {} or {origin}, or name a \
+                 profile of AppID '{}'",
+                given.source, given.value
+            )));
         }
+        Ok(Some((name, profile.clone())))
+    }
+
+    /// The default profile, or `None` with a note when it belongs to another AppID.
+    fn unless_foreign_default(&self, name: &str, profile: &Profile) -> Option<(String, Profile)> {
+        let Some((given, own)) = self.foreign(profile) else {
+            return Some((name.to_owned(), profile.clone()));
+        };
+        let why = format!(
+            "default profile '{name}' is for AppID '{own}', not '{}' (from {})",
+            given.value, given.source
+        );
+        self.notes.borrow_mut().push(format!("{why}: not using it"));
+        *self.skipped.borrow_mut() = Some(why);
+        None
+    }
+
+    /// The given AppID and the profile's own, when they differ.
+    fn foreign(&self, profile: &Profile) -> Option<(Sourced<String>, String)> {
+        let given = self.given_app_id()?;
+        let own = profile.app_id.as_ref()?;
+        (*own != given.value).then(|| (given, own.clone()))
     }
 
     fn pick<T>(
         &self,
-        flag: Option<T>,
+        flag: (Option<T>, &'static str),
         env_name: &'static str,
         parse_env: impl Fn(&str) -> Result<T>,
         field: ProfileField<T>,
     ) -> Result<Option<Sourced<T>>> {
-        if let Some(value) = flag {
+        if let (Some(value), flag_name) = flag {
             return Ok(Some(Sourced {
                 value,
-                source: Source::Flag,
+                source: Source::Flag(flag_name),
             }));
         }
         if let Some(raw) = self.env.get(env_name) {
@@ -276,7 +339,10 @@ impl Resolver {
         let env_part = env_name.map_or(String::new(), |e| format!(", set {e}"));
         let profile_part = match self.profile() {
             Ok(Some((name, _))) => format!(" (profile '{name}' has no {key})"),
-            _ => String::new(),
+            _ => match self.skipped.borrow().as_ref() {
+                Some(why) => format!(" ({why})"),
+                None => String::new(),
+            },
         };
         Error::config(format!("no {what} given{profile_part}")).with_hint(format!(
             "pass {flag}{env_part}, or store {key} in a profile: sensoro-mqtt profile add NAME \
@@ -292,18 +358,16 @@ impl Resolver {
 
     /// The AppID when one is given anywhere; `None` is not an error (a broken store is).
     pub fn app_id_if_given(&self) -> Result<Option<Sourced<String>>> {
-        self.pick(
-            self.flags.app_id.clone(),
-            ENV_APP_ID,
-            |v| Ok(v.to_owned()),
-            |p| p.app_id.clone(),
-        )
+        if let Some(given) = self.given_app_id() {
+            return Ok(Some(given));
+        }
+        self.profile_value(|p| p.app_id.clone())
     }
 
     /// The AppSecret (MQTT password); required.
     pub fn app_secret(&self) -> Result<Sourced<Secret>> {
         let found = self.pick(
-            self.flags.app_secret.clone(),
+            (self.flags.app_secret.clone(), "--app-secret"),
             ENV_APP_SECRET,
             |v| Ok(Secret::new(v)),
             |p| p.app_secret.clone(),
@@ -321,7 +385,7 @@ impl Resolver {
     /// The AppKey for safe mode; optional.
     pub fn app_key(&self) -> Result<Option<Sourced<Secret>>> {
         self.pick(
-            self.flags.app_key.clone(),
+            (self.flags.app_key.clone(), "--app-key"),
             ENV_APP_KEY,
             |v| Ok(Secret::new(v)),
             |p| p.app_key.clone(),
@@ -331,7 +395,7 @@ impl Resolver {
     /// The broker host; required (the platform gives each developer theirs).
     pub fn host(&self) -> Result<Sourced<String>> {
         let found = self.pick(
-            self.flags.host.clone(),
+            (self.flags.host.clone(), "--host"),
             ENV_HOST,
             |v| Ok(v.to_owned()),
             |p| p.host.clone(),
@@ -341,7 +405,9 @@ impl Resolver {
 
     /// The broker port; 1883 unless given.
     pub fn port(&self) -> Result<Sourced<u16>> {
-        let found = self.pick(self.flags.port, ENV_PORT, parse_port, |p| p.port)?;
+        let found = self.pick((self.flags.port, "--port"), ENV_PORT, parse_port, |p| {
+            p.port
+        })?;
         Ok(found.unwrap_or(Sourced {
             value: DEFAULT_PORT,
             source: Source::Default,

@@ -8,6 +8,7 @@ pub mod client_id;
 pub mod commands;
 pub mod config;
 pub mod crypto;
+pub mod duration;
 pub mod emulator;
 pub mod error;
 pub mod json;

@@ -181,3 +181,52 @@ fn on_a_terminal_a_decrypted_push_is_rendered_for_reading_with_colour() {
         .code(0)
         .stdout_is(&format!("{plain}\n"));
 }
+
+/// Issue 11: a push is checked against its own appId unless an AppID is given by flag or
+/// environment; the profile's AppID is the last resort, and a mismatch says where the
+/// expected AppID came from.
+#[test]
+fn the_expected_app_id_is_the_given_one_else_the_push_own_else_the_profile() {
+    let env = TestEnv::new();
+    env.command(&["profile", "add", "work", "--app-id", "foobar"])
+        .env("SENSORO_APP_KEY", KEY)
+        .output()
+        .map(common::Run::from)
+        .expect("run")
+        .code(0);
+    let sealer = TestEnv::new().env("SENSORO_APP_KEY", KEY);
+    let sealed = sealer.run_with_stdin(
+        &["encrypt", "--push", "-", "--app-id", "demo"],
+        br#"{"appId":"demo","sn":"S1","data":{"t":1}}"#,
+    );
+    sealed.code(0);
+    let push = sealed.stdout.trim_end();
+    // Default profile work (foobar) has the key; the push's own appId (demo) is expected.
+    env.run(&["decrypt", push])
+        .code(0)
+        .stdout_is("{\"appId\":\"demo\",\"sn\":\"S1\",\"data\":{\"t\":1}}\n");
+    // A push claiming another appId than the one sealed inside.
+    let forged = push.replace("\"appId\":\"demo\"", "\"appId\":\"other\"");
+    env.run(&["decrypt", &forged])
+        .code(5)
+        .stderr_contains("expected AppID comes from the push's appId")
+        .stderr_contains("--no-verify-app-id");
+    // A bare encryptData has no appId of its own: the profile's is expected.
+    let bare = encrypt(&sealer.env("SENSORO_APP_ID", "demo"), "hello");
+    env.run(&["decrypt", &bare])
+        .code(5)
+        .stderr_contains("\"foobar\"")
+        .stderr_contains("expected AppID comes from profile 'work'")
+        .stderr_contains("--no-verify-app-id");
+    // Given on the command line, it wins over the push's own appId.
+    env.run(&["decrypt", "--app-key", KEY, "--app-id", "zzz", push])
+        .code(5)
+        .stderr_contains("expected AppID comes from --app-id");
+    env.command(&["decrypt", "--app-key", KEY, push])
+        .env("SENSORO_APP_ID", "zzz")
+        .output()
+        .map(common::Run::from)
+        .expect("run")
+        .code(5)
+        .stderr_contains("expected AppID comes from $SENSORO_APP_ID");
+}

@@ -223,3 +223,39 @@ fn bad_settings_exit_with_their_documented_codes() {
         .code(3)
         .stderr_contains("cannot listen on 127.0.0.1:");
 }
+
+/// Issue 11: the AppSecret and AppKey of `--app-id` come from the environment too, so no
+/// secret is needed on the command line.
+#[test]
+fn emulate_takes_the_app_secret_and_key_from_the_environment() {
+    let env = TestEnv::new()
+        .env("SENSORO_APP_SECRET", "env-secret-1")
+        .env("SENSORO_APP_KEY", KEY);
+    let emulate = Emulate::start(
+        &env,
+        &[
+            "--app-id",
+            "envapp",
+            "--safe-mode",
+            "--interval",
+            "100ms",
+            "--devices",
+            "2",
+        ],
+    );
+    let listener = TestEnv::new()
+        .env("SENSORO_APP_SECRET", "env-secret-1")
+        .env("SENSORO_APP_KEY", KEY);
+    let run = emulate.listen(&listener, "envapp", &["--count", "1", "--format", "json"]);
+    run.code(0);
+    let pushes = run.json_lines();
+    assert_eq!(pushes[0]["appId"], "envapp", "{}", run.stdout);
+    assert!(pushes[0]["data"].is_object(), "decrypted: {}", run.stdout);
+
+    // No secret anywhere for --app-id: a usage error naming both places.
+    TestEnv::new()
+        .run(&["emulate", "--port", "0", "--app-id", "x"])
+        .code(2)
+        .stderr_contains("--app-secret")
+        .stderr_contains("SENSORO_APP_SECRET");
+}

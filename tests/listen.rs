@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use common::broker::{finish, spawn, Broker};
 use common::TestEnv;
 use sensoro_mqtt::crypto::{AppKey, SafeModeCodec};
-use sensoro_mqtt::emulator::{EmulatorConfig, QoS};
+use sensoro_mqtt::emulator::{AppConfig, EmulatorConfig, QoS};
 
 const KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
 
@@ -541,4 +541,97 @@ fn a_bad_max_payload_is_a_usage_error() {
         .run(&["listen", "--demo", "--max-payload", "1T"])
         .code(2)
         .stderr_contains("unknown size unit");
+}
+
+/// Issue 11: with default profile `work` (AppID foobar), `listen --app-id demo` must send
+/// neither work's AppSecret nor its client_suffix.
+#[test]
+fn a_default_profile_of_another_app_sends_neither_its_secret_nor_its_suffix() {
+    const WORK_SECRET: &str = "work-secret-ABCD";
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let log = {
+        let seen = seen.clone();
+        std::sync::Arc::new(move |event: &sensoro_mqtt::emulator::LogEvent| {
+            seen.lock().expect("log").push(event.to_string());
+        })
+    };
+    let broker = Broker::start(EmulatorConfig {
+        apps: vec![
+            AppConfig::new("foobar", WORK_SECRET),
+            AppConfig::new("demo", "demo-secret"),
+        ],
+        devices: 2,
+        interval: Duration::from_millis(100),
+        log: Some(log),
+        ..EmulatorConfig::default()
+    });
+    let env = TestEnv::new();
+    env.command(&[
+        "profile",
+        "add",
+        "work",
+        "--app-id",
+        "foobar",
+        "--client-suffix",
+        "ci-runner",
+    ])
+    .env("SENSORO_APP_SECRET", WORK_SECRET)
+    .output()
+    .map(common::Run::from)
+    .expect("run")
+    .code(0);
+    let port = broker.port();
+    let base = [
+        "listen",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--app-id",
+        "demo",
+        "--timeout",
+        "15s",
+    ];
+
+    // No secret for demo anywhere: a configuration error before any network I/O.
+    let run = env.run(&base);
+    run.code(6)
+        .stderr_contains("note: default profile 'work' is for AppID 'foobar', not 'demo'")
+        .stderr_contains("no AppSecret given");
+    assert!(!run.stderr.contains(WORK_SECRET), "{}", run.stderr);
+    assert!(
+        seen.lock()
+            .expect("log")
+            .iter()
+            .all(|l| !l.starts_with("connect ")),
+        "listen connected without a secret for demo: {:?}",
+        seen.lock().expect("log")
+    );
+
+    // With demo's secret from the environment: a random suffix, not work's.
+    let mut args = base.to_vec();
+    args.extend(["--count", "1"]);
+    let env = env.env("SENSORO_APP_SECRET", "demo-secret");
+    env.run(&args).code(0);
+    let log = seen.lock().expect("log").clone();
+    let connected: Vec<&String> = log.iter().filter(|l| l.starts_with("connect ")).collect();
+    assert_eq!(connected.len(), 1, "{log:?}");
+    assert!(
+        connected[0].contains("connect accepted: 'demo/") && !connected[0].contains("ci-runner"),
+        "{log:?}"
+    );
+}
+
+/// A refusal names where each credential came from, the secret masked.
+#[test]
+fn a_refusal_says_where_the_credentials_came_from() {
+    let broker = Broker::devices(1);
+    let run = broker
+        .env()
+        .env("SENSORO_APP_SECRET", "wrong-secret-WXYZ")
+        .run(&["listen", "--timeout", "30s"]);
+    run.code(4)
+        .stderr_contains("AppID 'foobar' (from $SENSORO_APP_ID)")
+        .stderr_contains("AppSecret ••••WXYZ (from $SENSORO_APP_SECRET)");
+    assert!(!run.stderr.contains("wrong-secret"), "{}", run.stderr);
 }

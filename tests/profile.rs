@@ -113,7 +113,13 @@ fn saving_replaces_the_file_by_rename_and_leaves_no_temp_file() {
         .expect("read dir")
         .map(|e| e.expect("entry").file_name())
         .collect();
-    assert_eq!(entries, vec![std::ffi::OsString::from("config.toml")]);
+    // The config and the lock file that serialises writers; no temporary file left.
+    let mut entries = entries;
+    entries.sort();
+    assert_eq!(
+        entries,
+        [".config.toml.lock", "config.toml"].map(std::ffi::OsString::from)
+    );
     let text = fs::read_to_string(&path).expect("read");
     assert!(
         text.contains("[profiles.second]") && text.contains("[profiles.work]"),
@@ -291,7 +297,8 @@ fn resolution_order_is_flags_then_env_then_profile_then_default() {
         Source::Env("SENSORO_APP_ID")
     );
     assert_eq!(from_env.port().expect("port").value, 2000);
-    assert_eq!(from_env.host().expect("host").value, "mqtt.example.com");
+    // The default profile `work` is for AppID foobar: it supplies nothing for envapp.
+    assert!(from_env.host().is_err(), "work's host used for envapp");
 
     let flags = CredentialFlags {
         app_id: Some("flagapp".into()),
@@ -380,4 +387,319 @@ fn a_bad_port_in_the_environment_is_a_config_error() {
         "{}",
         err.message()
     );
+}
+
+#[test]
+fn a_default_profile_of_another_app_supplies_nothing_and_says_so() {
+    let env = TestEnv::new();
+    add_work(&env);
+    for (flags, vars, source) in [
+        (
+            CredentialFlags {
+                app_id: Some("demo".into()),
+                ..Default::default()
+            },
+            &[][..],
+            "--app-id",
+        ),
+        (
+            CredentialFlags::default(),
+            &[("SENSORO_APP_ID", "demo")][..],
+            "$SENSORO_APP_ID",
+        ),
+    ] {
+        let r = resolver(&env, flags, vars);
+        assert_eq!(r.app_id().expect("app id").value, "demo");
+        assert!(r.profile().expect("store reads").is_none());
+        assert_eq!(r.client_suffix().expect("suffix"), None);
+        assert!(r.app_key().expect("key").is_none(), "work's AppKey used");
+        assert_eq!(r.port().expect("port").source, Source::Default);
+        let err = r.app_secret().expect_err("work's secret must not be used");
+        assert_eq!(err.kind(), ExitKind::Config);
+        assert_eq!(
+            err.message(),
+            format!(
+                "no AppSecret given (default profile 'work' is for AppID 'foobar', not 'demo' \
+                 (from {source}))"
+            )
+        );
+        assert!(!err.report().contains(SECRET));
+        let notes = r.take_notes();
+        assert_eq!(
+            notes,
+            [format!(
+                "default profile 'work' is for AppID 'foobar', not 'demo' (from {source}): not \
+                 using it"
+            )]
+        );
+    }
+}
+
+#[test]
+fn a_default_profile_of_the_same_app_is_used_with_an_app_id_flag() {
+    let env = TestEnv::new();
+    add_work(&env);
+    let flags = CredentialFlags {
+        app_id: Some("foobar".into()),
+        ..Default::default()
+    };
+    let r = resolver(&env, flags, &[]);
+    assert_eq!(r.app_secret().expect("secret").value.expose(), SECRET);
+    assert_eq!(
+        r.app_secret().expect("secret").source,
+        Source::Profile("work".into())
+    );
+    assert!(r.take_notes().is_empty());
+}
+
+#[test]
+fn a_named_profile_of_another_app_is_exit_6_naming_both_app_ids() {
+    let env = TestEnv::new();
+    add_work(&env);
+    let flags = CredentialFlags {
+        app_id: Some("demo".into()),
+        profile: Some("work".into()),
+        ..Default::default()
+    };
+    let err = resolver(&env, flags, &[])
+        .app_secret()
+        .expect_err("work is for foobar");
+    assert_eq!(err.kind(), ExitKind::Config);
+    assert_eq!(
+        err.message(),
+        "profile 'work' (from --profile) is for AppID 'foobar', but AppID 'demo' comes from \
+         --app-id"
+    );
+    let err = resolver(
+        &env,
+        CredentialFlags::default(),
+        &[("SENSORO_PROFILE", "work"), ("SENSORO_APP_ID", "demo")],
+    )
+    .host()
+    .expect_err("work is for foobar");
+    assert_eq!(
+        err.message(),
+        "profile 'work' (from $SENSORO_PROFILE) is for AppID 'foobar', but AppID 'demo' comes \
+         from $SENSORO_APP_ID"
+    );
+
+    let run = env.run(&[
+        "listen",
+        "--profile",
+        "work",
+        "--app-id",
+        "demo",
+        "--host",
+        "127.0.0.1",
+    ]);
+    run.code(6)
+        .stderr_contains("'foobar'")
+        .stderr_contains("'demo'");
+    assert!(!run.stderr.contains(SECRET));
+}
+
+/// Runs `profile ARGS…` in `n` processes at once and waits for all of them.
+fn run_concurrently(env: &TestEnv, commands: Vec<Vec<String>>) {
+    let children: Vec<_> = commands
+        .iter()
+        .map(|args| {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            env.command(&args)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    for (child, args) in children.into_iter().zip(&commands) {
+        let run = common::Run::from(child.wait_with_output().expect("wait"));
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+    }
+}
+
+fn profile_names(env: &TestEnv) -> Vec<String> {
+    let run = env.run(&["profile", "list", "--json"]);
+    run.code(0);
+    let list = run.json_lines().remove(0);
+    list.as_array()
+        .expect("array")
+        .iter()
+        .map(|p| p["name"].as_str().expect("name").to_owned())
+        .collect()
+}
+
+#[test]
+fn twenty_concurrent_adds_leave_twenty_profiles() {
+    for round in 0..3 {
+        let env = TestEnv::new();
+        let adds = (0..20)
+            .map(|i| {
+                ["profile", "add", &format!("p{i:02}"), "--app-id", "foobar"]
+                    .map(str::to_owned)
+                    .to_vec()
+            })
+            .collect();
+        run_concurrently(&env, adds);
+        let names = profile_names(&env);
+        let expected: Vec<String> = (0..20).map(|i| format!("p{i:02}")).collect();
+        assert_eq!(names, expected, "round {round}");
+    }
+}
+
+#[test]
+fn racing_removes_and_adds_all_take_effect() {
+    let env = TestEnv::new();
+    for i in 0..10 {
+        env.run(&["profile", "add", &format!("old{i}"), "--app-id", "foobar"])
+            .code(0);
+    }
+    let mut commands: Vec<Vec<String>> = Vec::new();
+    for i in 0..10 {
+        commands.push(
+            ["profile", "remove", &format!("old{i}")]
+                .map(str::to_owned)
+                .to_vec(),
+        );
+        commands.push(
+            ["profile", "add", &format!("new{i}"), "--app-id", "foobar"]
+                .map(str::to_owned)
+                .to_vec(),
+        );
+    }
+    run_concurrently(&env, commands);
+    let expected: Vec<String> = (0..10).map(|i| format!("new{i}")).collect();
+    assert_eq!(profile_names(&env), expected);
+}
+
+#[test]
+fn a_symlinked_config_is_written_through_to_its_target() {
+    let env = TestEnv::new();
+    let real = env.dir().join("dotfiles").join("sensoro.toml");
+    fs::create_dir_all(real.parent().expect("dir")).expect("mkdir");
+    fs::write(&real, "[profiles.old]\napp_id = \"foobar\"\n").expect("write");
+    fs::set_permissions(&real, fs::Permissions::from_mode(0o600)).expect("chmod");
+    let link = env.config_path();
+    fs::create_dir_all(link.parent().expect("dir")).expect("mkdir");
+    std::os::unix::fs::symlink(&real, &link).expect("symlink");
+
+    env.run(&["profile", "add", "new", "--app-id", "123456"])
+        .code(0);
+    assert!(
+        fs::symlink_metadata(&link)
+            .expect("link")
+            .file_type()
+            .is_symlink(),
+        "the link was replaced by a regular file"
+    );
+    let text = fs::read_to_string(&real).expect("target");
+    assert!(
+        text.contains("[profiles.new]") && text.contains("[profiles.old]"),
+        "{text}"
+    );
+    assert_eq!(profile_names(&env), ["new", "old"]);
+}
+
+#[test]
+fn a_bad_app_key_is_rejected_when_the_profile_is_added() {
+    let env = TestEnv::new();
+    let long = format!("{KEY}=");
+    let run = env.run(&[
+        "profile",
+        "add",
+        "p",
+        "--app-id",
+        "foobar",
+        "--app-key",
+        &long,
+    ]);
+    run.code(6).stderr_contains("43 characters");
+    assert!(!run.stderr.contains(KEY), "{}", run.stderr);
+    let bad_char = format!("{}!", &KEY[..42]);
+    env.run(&[
+        "profile",
+        "add",
+        "p",
+        "--app-id",
+        "foobar",
+        "--app-key",
+        &bad_char,
+    ])
+    .code(6)
+    .stderr_contains("AppKey");
+    assert!(!env.config_path().exists(), "nothing should be written");
+    env.run(&[
+        "profile",
+        "add",
+        "p",
+        "--app-id",
+        "foobar",
+        "--app-key",
+        KEY,
+    ])
+    .code(0);
+}
+
+#[test]
+fn profile_set_changes_one_field_with_the_checks_of_add() {
+    let env = TestEnv::new();
+    add_work(&env);
+    env.run(&["profile", "set", "work", "host", "mqtt2.example.com"])
+        .code(0)
+        .stderr_contains("work");
+    env.run(&["profile", "set", "work", "port", "8883"]).code(0);
+    env.run(&["profile", "set", "work", "tls", "false"]).code(0);
+    env.run(&["profile", "set", "work", "qos", "1"]).code(0);
+    env.run(&["profile", "set", "work", "client_suffix", "box-2"])
+        .code(0);
+    env.run(&["profile", "set", "work", "ca_file", "/etc/ca.pem"])
+        .code(0);
+    env.command(&["profile", "set", "work", "app_secret"])
+        .env("SENSORO_APP_SECRET", "new-secret-1234")
+        .output()
+        .map(common::Run::from)
+        .expect("run")
+        .code(0);
+    let shown = env.run(&["profile", "show", "work", "--json", "--show-secrets"]);
+    assert_eq!(
+        shown.json_lines()[0],
+        serde_json::json!({
+            "name": "work", "default": true, "app_id": "foobar",
+            "app_secret": "new-secret-1234", "app_key": KEY,
+            "host": "mqtt2.example.com", "port": 8883, "tls": false,
+            "ca_file": "/etc/ca.pem", "qos": 1, "client_suffix": "box-2"
+        })
+    );
+    let before = fs::read_to_string(env.config_path()).expect("read");
+    for (args, code, words) in [
+        (&["profile", "set", "work", "port", "0"][..], 2, "port"),
+        (&["profile", "set", "work", "port", "http"], 2, "port"),
+        (&["profile", "set", "work", "qos", "2"], 2, "qos"),
+        (
+            &["profile", "set", "work", "tls", "maybe"],
+            2,
+            "true or false",
+        ),
+        (
+            &["profile", "set", "work", "client_suffix", "a.b"],
+            6,
+            "'.'",
+        ),
+        (
+            &["profile", "set", "work", "app_key", "short"],
+            6,
+            "43 characters",
+        ),
+        (&["profile", "set", "work", "app_id", ""], 2, "app_id"),
+        (&["profile", "set", "work", "colour", "x"], 2, "colour"),
+        (
+            &["profile", "set", "nope", "host", "h"],
+            6,
+            "no profile named 'nope'",
+        ),
+        (&["profile", "set", "work", "host"], 2, "VALUE"),
+    ] {
+        env.run(args).code(code).stderr_contains(words);
+    }
+    let after = fs::read_to_string(env.config_path()).expect("read");
+    assert_eq!(before, after, "a rejected set changed the file");
 }

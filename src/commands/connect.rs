@@ -25,7 +25,7 @@ pub fn run(args: &ConnectArgs, env: Env) -> Result<()> {
     }
     let resolver = target::resolver(&args.conn, env.clone());
     let resolved = target::resolve(&args.conn, &resolver);
-    super::print_warnings(resolver.take_warnings());
+    super::print_resolver_messages(&resolver);
     let target = match resolved {
         Ok(target) => target,
         Err(err) => return Err(report_unresolved(args, &resolver, err)),
@@ -203,7 +203,8 @@ fn save_profile(
     client_id: &str,
     env: &Env,
 ) -> Result<()> {
-    // Read again: the file may have changed while the check ran.
+    // Read again under the writers' lock: the file may have changed while the check ran.
+    let _lock = Store::lock(&env.config_path()?)?;
     let mut store = store_for_save(name, args.force, env)?;
     let app_id = &target.app_id.value;
     let client_suffix = args.conn.client_id.as_ref().and_then(|_| {

@@ -10,8 +10,8 @@ use std::io::{self, BufRead, BufWriter, IsTerminal as _, Read as _, Write};
 use serde_json::Value;
 
 use crate::cli::{DecryptArgs, EncryptArgs, SafeModeKeyArgs};
-use crate::config::{CredentialFlags, Env, Resolver, ENV_APP_KEY};
-use crate::crypto::{AppKey, SafeModeCodec};
+use crate::config::{CredentialFlags, Env, Resolver, Sourced, ENV_APP_KEY};
+use crate::crypto::{AppKey, CryptoError, SafeModeCodec};
 use crate::error::{Error, ExitKind, Result};
 use crate::json::{self, Scanner};
 use crate::output::pretty::{self, PayloadView, PrettyOptions, SafeModeView};
@@ -34,6 +34,10 @@ pub enum Layout {
 pub struct Decoder {
     codec: SafeModeCodec,
     app_id: Option<String>,
+    /// Where `app_id` came from, for a mismatch error.
+    app_id_source: String,
+    /// The AppID expected when none is given and the item has no `appId` of its own.
+    fallback: Option<Sourced<String>>,
     verify: bool,
     layout: Layout,
     scanner: Scanner,
@@ -48,11 +52,37 @@ impl Decoder {
         Decoder {
             codec: SafeModeCodec::new(key),
             app_id,
+            app_id_source: "the given AppID".to_owned(),
+            fallback: None,
             verify,
             layout,
             scanner: Scanner::new(),
             opened: Vec::new(),
         }
+    }
+
+    /// Says where the given AppID came from (e.g. `--app-id`), and which AppID to expect
+    /// when none is given and a push has no `appId` (the profile's).
+    #[must_use]
+    pub fn with_sources(
+        mut self,
+        app_id_source: String,
+        fallback: Option<Sourced<String>>,
+    ) -> Self {
+        self.app_id_source = app_id_source;
+        self.fallback = fallback;
+        self
+    }
+
+    /// The AppID to expect for an item whose own `appId` is `own`, and where it came from:
+    /// the given one, else the item's own, else the fallback.
+    fn expected(&self, own: Option<&str>) -> Option<(String, String)> {
+        expected_for(
+            self.app_id.as_deref(),
+            &self.app_id_source,
+            self.fallback.as_ref(),
+            own,
+        )
     }
 
     /// Decodes one item (push JSON, JSON string or bare base64) and appends one output
@@ -71,12 +101,15 @@ impl Decoder {
         } else {
             item
         };
-        let expected = if self.verify {
-            self.app_id.as_deref()
+        let (expected, source) = if self.verify {
+            self.expected(None).unzip()
         } else {
-            None
+            (None, None)
         };
-        let decrypted = self.codec.decrypt(cipher, expected)?;
+        let decrypted = self
+            .codec
+            .decrypt(cipher, expected.as_deref())
+            .map_err(|e| explain_mismatch(e, source.as_deref()))?;
         let unchecked = expected.is_none().then(|| decrypted.app_id.to_owned());
         let message = decrypted.message;
         match self.layout {
@@ -95,26 +128,44 @@ impl Decoder {
 
     /// A push object: `encryptData` opened in place, every other byte kept.
     fn decode_push(&mut self, item: &[u8], out: &mut Vec<u8>) -> Result<()> {
-        let doc = self
-            .scanner
+        let Decoder {
+            codec,
+            app_id,
+            app_id_source,
+            fallback,
+            verify,
+            scanner,
+            opened,
+            ..
+        } = self;
+        let doc = scanner
             .scan(item)
             .map_err(|e| Error::new(ExitKind::Crypto, format!("not a JSON object: {e}")))?;
-        self.opened.clear();
+        opened.clear();
         let encrypted = doc
             .member(item, push::ENCRYPT_DATA)
             .filter(|m| item.get(m.value.start) == Some(&b'"'));
         let opened: &[u8] = match encrypted {
             Some(member) => {
+                let own = doc.str_member(item, "appId");
+                let (expected, source) = expected_for(
+                    app_id.as_deref(),
+                    app_id_source,
+                    fallback.as_ref(),
+                    own.as_deref(),
+                )
+                .unzip();
                 open_into(
                     item,
                     &doc,
                     member,
-                    &mut self.codec,
-                    self.app_id.as_deref(),
-                    self.verify,
-                    &mut self.opened,
-                )?;
-                &self.opened
+                    codec,
+                    expected.as_deref(),
+                    *verify,
+                    opened,
+                )
+                .map_err(|e| explain_mismatch(e, source.as_deref()))?;
+                opened
             }
             None => item,
         };
@@ -131,6 +182,41 @@ impl Decoder {
         }
         out.push(b'\n');
         Ok(())
+    }
+}
+
+/// The AppID to expect for an item whose own `appId` is `own`, and where it came from: the
+/// given one, else the item's own, else the fallback (the profile's).
+fn expected_for(
+    given: Option<&str>,
+    given_source: &str,
+    fallback: Option<&Sourced<String>>,
+    own: Option<&str>,
+) -> Option<(String, String)> {
+    if let Some(given) = given {
+        return Some((given.to_owned(), given_source.to_owned()));
+    }
+    if let Some(own) = own {
+        return Some((own.to_owned(), "the push's appId".to_owned()));
+    }
+    fallback.map(|f| (f.value.clone(), f.source.to_string()))
+}
+
+/// A mismatched AppID trailer, with where the expected AppID came from and how to skip the
+/// check; any other error as the codec words it.
+fn explain_mismatch(err: CryptoError, source: Option<&str>) -> Error {
+    let mismatch = matches!(err, CryptoError::AppIdMismatch { .. });
+    let err = Error::from(err);
+    match source {
+        Some(source) if mismatch => Error::new(
+            ExitKind::Crypto,
+            format!("{} (the expected AppID comes from {source})", err.message()),
+        )
+        .with_hint(
+            "the push was encrypted for another app: give the right AppID (--app-id), or skip \
+             the check with --no-verify-app-id",
+        ),
+        _ => err,
     }
 }
 
@@ -346,6 +432,18 @@ fn app_key(resolver: &Resolver) -> Result<AppKey> {
     Ok(AppKey::parse(key.value.expose())?)
 }
 
+/// The given AppID and the fallback one.
+type ExpectedAppIds = (Option<Sourced<String>>, Option<Sourced<String>>);
+
+/// The AppID given by flag or environment, else the profile's as a fallback (a push's own
+/// `appId` comes between the two).
+fn expected_app_id(resolver: &Resolver) -> Result<ExpectedAppIds> {
+    match resolver.given_app_id() {
+        Some(given) => Ok((Some(given), None)),
+        None => Ok((None, resolver.app_id_if_given()?)),
+    }
+}
+
 /// An optional AppID: a missing one is fine, a broken config file is not.
 fn optional_app_id(resolver: &Resolver) -> Result<Option<String>> {
     Ok(resolver.app_id_if_given()?.map(|found| found.value))
@@ -355,9 +453,9 @@ fn optional_app_id(resolver: &Resolver) -> Result<Option<String>> {
 pub fn run_decrypt(args: &DecryptArgs, env: Env) -> Result<()> {
     let resolver = resolver(&args.keys, env);
     let key = app_key(&resolver);
-    let app_id = optional_app_id(&resolver);
-    super::print_warnings(resolver.take_warnings());
-    let (key, app_id) = (key?, app_id?);
+    let app_id = expected_app_id(&resolver);
+    super::print_resolver_messages(&resolver);
+    let (key, (given, fallback)) = (key?, app_id?);
     let stdout = io::stdout();
     let layout = if stdout.is_terminal() {
         let choice = crate::output::ColorChoice::from(args.color);
@@ -367,7 +465,9 @@ pub fn run_decrypt(args: &DecryptArgs, env: Env) -> Result<()> {
     } else {
         Layout::Compact
     };
-    let mut decoder = Decoder::new(&key, app_id, !args.no_verify_app_id, layout);
+    let given_source = given.as_ref().map(|g| g.source.to_string());
+    let mut decoder = Decoder::new(&key, given.map(|g| g.value), !args.no_verify_app_id, layout)
+        .with_sources(given_source.unwrap_or_default(), fallback);
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     match args.input.as_deref() {
         Some(item) if item != "-" => {
@@ -406,7 +506,7 @@ pub fn run_encrypt(args: &EncryptArgs, env: Env) -> Result<()> {
     let resolver = resolver(&args.keys, env);
     let key = app_key(&resolver);
     let app_id = optional_app_id(&resolver);
-    super::print_warnings(resolver.take_warnings());
+    super::print_resolver_messages(&resolver);
     let (key, app_id) = (key?, app_id?);
     let codec = SafeModeCodec::new(&key);
     let mut out = BufWriter::new(io::stdout().lock());

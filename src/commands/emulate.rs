@@ -10,6 +10,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::cli::EmulateArgs;
+use crate::config::{Env, ENV_APP_KEY, ENV_APP_SECRET};
 use crate::crypto::{AppKey, SafeModeCodec};
 use crate::emulator::{
     self, AppConfig, Emulator, EmulatorConfig, LogEvent, LogSink, QoS, Replay, MAX_REPLAY_BYTES,
@@ -17,8 +18,8 @@ use crate::emulator::{
 use crate::error::{Error, Result};
 
 /// Runs `emulate`.
-pub fn run(args: &EmulateArgs) -> Result<()> {
-    let config = build_config(args, log_to_stderr())?;
+pub fn run(args: &EmulateArgs, env: &Env) -> Result<()> {
+    let config = build_config(args, env, log_to_stderr())?;
     let runtime = super::runtime(2)?;
     runtime.block_on(serve(config, args))
 }
@@ -51,12 +52,27 @@ fn uses_demo_app(args: &EmulateArgs) -> bool {
     args.app_id.is_none() && args.apps.is_empty()
 }
 
-/// Turns the flags into the emulator's configuration; `log` receives its events.
-pub fn build_config(args: &EmulateArgs, log: LogSink) -> Result<EmulatorConfig> {
+/// Turns the flags into the emulator's configuration; `log` receives its events. The
+/// AppSecret and AppKey of `--app-id` come from their flags, else from `env`.
+pub fn build_config(args: &EmulateArgs, env: &Env, log: LogSink) -> Result<EmulatorConfig> {
     let mut apps = Vec::new();
-    if let (Some(id), Some(secret)) = (&args.app_id, &args.app_secret) {
-        let mut app = AppConfig::new(id.clone(), secret.clone());
-        app.app_key = args.app_key.clone().map(crate::secret::Secret::new);
+    if let Some(id) = &args.app_id {
+        let secret = args
+            .app_secret
+            .as_deref()
+            .or_else(|| env.get(ENV_APP_SECRET))
+            .ok_or_else(|| {
+                Error::usage(format!(
+                    "--app-id {id} needs its AppSecret: pass --app-secret or set \
+                     {ENV_APP_SECRET}"
+                ))
+            })?;
+        let mut app = AppConfig::new(id.clone(), secret);
+        app.app_key = args
+            .app_key
+            .as_deref()
+            .or_else(|| env.get(ENV_APP_KEY))
+            .map(crate::secret::Secret::new);
         apps.push(app);
     }
     for spec in &args.apps {
@@ -169,7 +185,44 @@ mod tests {
     }
 
     fn config(line: &[&str]) -> Result<EmulatorConfig> {
-        build_config(&args(line), Arc::new(|_: &LogEvent| {}))
+        config_with_env(line, &Env::default())
+    }
+
+    fn config_with_env(line: &[&str], env: &Env) -> Result<EmulatorConfig> {
+        build_config(&args(line), env, Arc::new(|_: &LogEvent| {}))
+    }
+
+    #[test]
+    fn the_secret_and_key_come_from_the_environment_and_flags_win() {
+        let env = Env::from_pairs([(ENV_APP_SECRET, "env-s"), (ENV_APP_KEY, "env-k")]);
+        let from_env = config_with_env(&["--app-id", "a"], &env).expect("config");
+        assert_eq!(from_env.apps[0].app_secret.expose(), "env-s");
+        assert_eq!(
+            from_env.apps[0].app_key.as_ref().map(|k| k.expose()),
+            Some("env-k")
+        );
+        let from_flags = config_with_env(
+            &[
+                "--app-id",
+                "a",
+                "--app-secret",
+                "flag-s",
+                "--app-key",
+                "flag-k",
+            ],
+            &env,
+        )
+        .expect("config");
+        assert_eq!(from_flags.apps[0].app_secret.expose(), "flag-s");
+        assert_eq!(
+            from_flags.apps[0].app_key.as_ref().map(|k| k.expose()),
+            Some("flag-k")
+        );
+        let err = config(&["--app-id", "a"]).unwrap_err();
+        assert_eq!(err.kind(), crate::error::ExitKind::Usage);
+        // The environment alone does not replace the demo app.
+        let demo = config_with_env(&[], &env).expect("config");
+        assert_eq!(demo.apps[0].app_id, emulator::DEMO_APP_ID);
     }
 
     #[test]

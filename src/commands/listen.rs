@@ -50,6 +50,8 @@ struct Plan {
     topic: String,
     qos: Qos,
     app_key: Option<Secret>,
+    /// What was sent as whom and where each value came from (secrets masked), for errors.
+    credentials: String,
 }
 
 async fn listen(args: &ListenArgs, env: Env) -> Result<()> {
@@ -111,13 +113,14 @@ fn demo_plan(args: &ListenArgs, handle: &EmulatorHandle) -> Plan {
             .and_then(Qos::from_level)
             .unwrap_or(Qos::AtLeastOnce),
         app_key: Some(Secret::new(emulator::DEMO_APP_KEY)),
+        credentials: "the demo app's built-in credentials".to_owned(),
     }
 }
 
 fn resolve_plan(args: &ListenArgs, env: Env) -> Result<Plan> {
     let resolver = target::resolver(&args.conn, env);
     let plan = build_plan(args, &resolver);
-    super::print_warnings(resolver.take_warnings());
+    super::print_resolver_messages(&resolver);
     plan
 }
 
@@ -132,6 +135,10 @@ fn build_plan(args: &ListenArgs, resolver: &Resolver) -> Result<Plan> {
     };
     target::check_client_id(&app_id, &client_id)?;
     let target = target::resolve(&args.conn, resolver)?;
+    let credentials = format!(
+        "{}, clientId '{client_id}'",
+        target::describe_credentials(&target)
+    );
     let settings = SessionSettings {
         app_secret: target.app_secret.value,
         host: target.host,
@@ -147,6 +154,7 @@ fn build_plan(args: &ListenArgs, resolver: &Resolver) -> Result<Plan> {
         topic: target.topic,
         qos: target.qos,
         app_key: target.app_key,
+        credentials,
         settings,
     })
 }
@@ -284,7 +292,15 @@ impl<'a> Session<'a> {
             SessionEvent::Lost { error, retry_in } => self.on_lost(&error, retry_in),
             SessionEvent::Closed => return Err(session_ended()),
             SessionEvent::TooLarge { size } => return Err(self.too_large(size)),
-            SessionEvent::Refused(code) => return Err(mqtt::refused(code)),
+            SessionEvent::Refused(code) => {
+                let refused = mqtt::refused(code);
+                let hint = format!(
+                    "{}\nsent: {}",
+                    refused.hint().unwrap_or_default(),
+                    self.plan.credentials
+                );
+                return Err(refused.with_hint(hint));
+            }
         }
         .map(|()| false)
     }
@@ -538,39 +554,4 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
 fn terminate_signal() -> Result<tokio::signal::unix::Signal> {
     use tokio::signal::unix::{signal, SignalKind};
     signal(SignalKind::terminate()).map_err(|e| Error::io("cannot watch SIGTERM", &e))
-}
-
-/// Parses `500ms`, `30s`, `1.5s`, `2m`, `1h` or a bare number of seconds.
-pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("'{text}' is not a duration (e.g. 500ms, 30s, 2m, 1h)"))?;
-    let scale = match unit.trim() {
-        "ms" => 0.001,
-        "" | "s" => 1.0,
-        "m" | "min" => 60.0,
-        "h" => 3600.0,
-        other => return Err(format!("unknown unit '{other}' (use ms, s, m or h)")),
-    };
-    Duration::try_from_secs_f64(value * scale).map_err(|e| format!("'{text}': {e}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_parse_with_units() {
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
-        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("3d").is_err());
-    }
 }

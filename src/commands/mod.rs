@@ -6,6 +6,7 @@ pub mod connect;
 pub mod decrypt;
 pub mod emulate;
 pub mod listen;
+pub mod man;
 pub mod profile;
 pub mod target;
 pub mod validate_id;
@@ -24,8 +25,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Profile(command) => profile::run(command, &env),
         Command::Decrypt(args) => decrypt::run_decrypt(&args, env),
         Command::Encrypt(args) => decrypt::run_encrypt(&args, env),
-        Command::Emulate(args) => emulate::run(&args),
+        Command::Emulate(args) => emulate::run(&args, &env),
         Command::Completions(args) => completions::run(&args),
+        Command::Man => man::run(),
     }
 }
 
@@ -33,6 +35,15 @@ pub fn run(cli: Cli) -> Result<()> {
 pub(crate) fn print_warnings(warnings: impl IntoIterator<Item = String>) {
     for warning in warnings {
         eprintln!("warning: {warning}");
+    }
+}
+
+/// Prints what credential resolution has to say: warnings (e.g. about the store), then
+/// notes (e.g. a default profile skipped because it belongs to another AppID).
+pub(crate) fn print_resolver_messages(resolver: &crate::config::Resolver) {
+    print_warnings(resolver.take_warnings());
+    for note in resolver.take_notes() {
+        eprintln!("note: {note}");
     }
 }
 

@@ -84,6 +84,19 @@ pub fn resolve(conn: &ConnectionArgs, resolver: &Resolver) -> Result<Target> {
     })
 }
 
+/// The AppID and AppSecret (masked) with where each came from, e.g. `AppID 'foobar' (from
+/// profile 'work'), AppSecret ••••WXYZ (from $SENSORO_APP_SECRET)`.
+#[must_use]
+pub fn describe_credentials(target: &Target) -> String {
+    format!(
+        "AppID '{}' (from {}), AppSecret {} (from {})",
+        target.app_id.value,
+        target.app_id.source,
+        target.app_secret.value.masked(),
+        target.app_secret.source
+    )
+}
+
 /// Asks for the AppSecret without echo when stdin is a terminal; `None` when it is not (or
 /// the answer is empty), so the caller reports the missing value.
 fn prompt_secret(app_id: &str) -> Option<Result<Sourced<Secret>>> {

@@ -179,7 +179,7 @@ pub fn run(args: &ValidateIdArgs, env: Env) -> Result<()> {
     };
     let resolver = Resolver::new(flags, env);
     let app_id = resolver.app_id();
-    super::print_warnings(resolver.take_warnings());
+    super::print_resolver_messages(&resolver);
     let app_id = app_id?.value;
     let report = if args.quiet {
         Report::Quiet

@@ -1,10 +1,16 @@
 //! The TOML file behind profiles: load with precise parse errors, save atomically and
 //! privately, and never replace a file that could not be read.
+//!
+//! Writers serialise their read-modify-write with an advisory lock on a lock file beside
+//! the config ([`Store::lock`]), so concurrent `profile add`s do not lose each other's
+//! profiles. A config that is a symbolic link is written through to its target: the link
+//! stays a link.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -154,16 +160,117 @@ impl Store {
 
     /// Writes the file atomically: a private temporary file in the same directory, flushed
     /// to disk, then renamed over the old one. The directory is created 0700 when missing.
+    /// A symbolic link is followed, so its target gets the new contents. Hold
+    /// [`Store::lock`] from before [`Store::load`] until after this, or a concurrent
+    /// writer's change may be lost.
     pub fn save(&self) -> Result<()> {
         let text = toml::to_string_pretty(&self.file)
             .map_err(|err| Error::config(format!("cannot serialise profiles: {err}")))?;
-        write_atomically(&self.path, text.as_bytes()).map_err(|err| {
-            Error::config(format!(
-                "cannot write config file {}: {err}",
-                self.path.display()
-            ))
-        })
+        resolve_links(&self.path)
+            .and_then(|target| write_atomically(&target, text.as_bytes()))
+            .map_err(|err| {
+                Error::config(format!(
+                    "cannot write config file {}: {err}",
+                    self.path.display()
+                ))
+            })
     }
+
+    /// Takes the writers' lock for the config at `path` (an advisory lock on
+    /// `.<name>.lock` beside the file, or beside a symbolic link's target), waiting up to
+    /// [`LOCK_WAIT`] for another writer. The lock is released when the guard is dropped.
+    pub fn lock(path: &Path) -> Result<StoreLock> {
+        let lock_path = resolve_links(path).map(|target| lock_path_for(&target));
+        let lock_path = lock_path.map_err(|err| {
+            Error::config(format!("cannot lock config file {}: {err}", path.display()))
+        })?;
+        let file = open_lock_file(&lock_path).map_err(|err| {
+            Error::config(format!(
+                "cannot open lock file {}: {err}",
+                lock_path.display()
+            ))
+        })?;
+        let deadline = Instant::now() + LOCK_WAIT;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(StoreLock { _file: file }),
+                Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(fs::TryLockError::WouldBlock) => {
+                    return Err(Error::config(format!(
+                        "another sensoro-mqtt has been writing {} for over {} s (lock file {})",
+                        path.display(),
+                        LOCK_WAIT.as_secs(),
+                        lock_path.display()
+                    ))
+                    .with_hint("try again when it has finished"))
+                }
+                Err(fs::TryLockError::Error(err)) => {
+                    return Err(Error::config(format!(
+                        "cannot lock {}: {err}",
+                        lock_path.display()
+                    )))
+                }
+            }
+        }
+    }
+}
+
+/// How long [`Store::lock`] waits for another writer.
+pub const LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// The writers' lock on a config file; released on drop (and by the OS if the process dies).
+#[derive(Debug)]
+pub struct StoreLock {
+    _file: fs::File,
+}
+
+fn lock_path_for(config: &Path) -> PathBuf {
+    let name = config
+        .file_name()
+        .map_or_else(|| "config.toml".into(), |n| n.to_string_lossy());
+    parent_dir(config).join(format!(".{name}.lock"))
+}
+
+fn open_lock_file(path: &Path) -> io::Result<fs::File> {
+    create_private_dir(&parent_dir(path))?;
+    let mut options = fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+/// The directory holding `path` (`.` for a bare file name).
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Follows symbolic links from `path` to the file they end at (which need not exist yet).
+fn resolve_links(path: &Path) -> io::Result<PathBuf> {
+    let mut current = path.to_owned();
+    for _ in 0..40 {
+        match fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let target = fs::read_link(&current)?;
+                // A relative target is relative to the link's directory; an absolute one
+                // replaces it in `join`.
+                current = parent_dir(&current).join(target);
+            }
+            _ => return Ok(current),
+        }
+    }
+    Err(io::Error::other(format!(
+        "too many levels of symbolic links at {}",
+        path.display()
+    )))
 }
 
 fn parse_error(path: &Path, text: &str, err: &toml::de::Error) -> Error {
@@ -190,10 +297,7 @@ fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
-        _ => PathBuf::from("."),
-    };
+    let dir = parent_dir(path);
     create_private_dir(&dir)?;
     let file_name = path
         .file_name()
@@ -269,5 +373,45 @@ mod tests {
         assert_eq!(line_and_column(text, 6), (2, 1));
         assert_eq!(line_and_column(text, 15), (3, 3));
         assert_eq!(line_and_column(text, 999), (3, 4));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_are_followed_to_their_final_target_even_when_it_does_not_exist() {
+        let dir = tempfile::tempdir().expect("dir");
+        let target = dir.path().join("real.toml");
+        let hop = dir.path().join("hop.toml");
+        let link = dir.path().join("config.toml");
+        std::os::unix::fs::symlink("real.toml", &hop).expect("relative link");
+        std::os::unix::fs::symlink(&hop, &link).expect("absolute link");
+        assert_eq!(resolve_links(&link).expect("resolves"), target);
+        assert_eq!(resolve_links(&target).expect("plain"), target);
+        let a = dir.path().join("a");
+        let b = dir.path().join("b");
+        std::os::unix::fs::symlink(&b, &a).expect("a");
+        std::os::unix::fs::symlink(&a, &b).expect("b");
+        assert!(resolve_links(&a).is_err(), "a loop must end");
+    }
+
+    #[test]
+    fn a_second_writer_waits_for_the_lock() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("sub").join("config.toml");
+        let first = Store::lock(&path).expect("first lock");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let second_path = path.clone();
+        let waiter = std::thread::spawn(move || {
+            let lock = Store::lock(&second_path);
+            let _ = tx.send(());
+            lock.map(|_| ())
+        });
+        assert!(
+            rx.recv_timeout(Duration::from_millis(200)).is_err(),
+            "the second writer did not wait"
+        );
+        drop(first);
+        rx.recv_timeout(Duration::from_secs(10))
+            .expect("the second writer got the lock after the first let go");
+        waiter.join().expect("thread").expect("locked");
     }
 }

@@ -24,8 +24,8 @@ use tokio::time::sleep_until;
 use super::broker::{grant, Attached, Broker};
 use super::log::{CloseReason, LogEvent};
 use super::protocol::{next_packet, write_packet, FrameError};
-use super::server::stopped;
 use super::session::{lock, Link, Session};
+use super::shutdown::stopped;
 
 /// Output buffered beyond this stays in the feed until the client has read some.
 const HIGH_WATER: usize = 16 * 1024;

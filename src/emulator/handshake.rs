@@ -20,7 +20,7 @@ use super::broker::Broker;
 use super::connection::Connection;
 use super::log::{LogEvent, MqttVersion, RefuseReason};
 use super::protocol::{next_handshake, write_packet, Handshake};
-use super::server::stopped;
+use super::shutdown::stopped;
 
 /// How long a refused client gets to take its CONNACK.
 const REFUSAL_WRITE_TIMEOUT: Duration = Duration::from_secs(2);

@@ -36,6 +36,7 @@ mod protocol;
 mod replay;
 mod server;
 mod session;
+mod shutdown;
 mod simulate;
 mod source;
 

@@ -19,6 +19,7 @@ use super::broker::Broker;
 use super::config::EmulatorConfig;
 use super::handshake::serve;
 use super::log::LogEvent;
+use super::shutdown::stopped;
 use super::{replay, source};
 use crate::error::{Error, ExitKind, Result};
 
@@ -127,11 +128,6 @@ async fn accept_loop(
     if drained.is_err() {
         connections.shutdown().await;
     }
-}
-
-/// Resolves once shutdown is signalled (or its sender is gone). Holds no guard across awaits.
-pub(crate) async fn stopped(shutdown: &mut watch::Receiver<bool>) {
-    let _ = shutdown.wait_for(|stop| *stop).await;
 }
 
 /// Running totals of an emulator.

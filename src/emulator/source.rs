@@ -17,7 +17,7 @@ use tokio::time::{interval, Interval, MissedTickBehavior};
 use super::broker::Broker;
 use super::log::LogEvent;
 use super::replay::Line;
-use super::server::stopped;
+use super::shutdown::stopped;
 use super::simulate::{assemble, Simulator};
 
 /// Runs the device simulation until shutdown.
