@@ -8,33 +8,34 @@ use std::collections::HashSet;
 use std::io::{self, IsTerminal as _};
 use std::time::{Duration, Instant};
 
-use rumqttc::mqttbytes::v4::{Publish, SubscribeReasonCode};
 use rumqttc::mqttbytes::QoS;
-use rumqttc::AsyncClient;
-use tokio::sync::mpsc;
 
 use crate::cli::{FormatArg, ListenArgs};
 use crate::config::{Env, Qos, Resolver};
 use crate::crypto::{AppKey, SafeModeCodec};
 use crate::emulator::{self, AppConfig, Emulator, EmulatorConfig, EmulatorHandle};
 use crate::error::{Error, ExitKind, Result};
-use crate::mqtt::{self, Acks, Backoff, SessionEvent, SessionSettings};
+use crate::mqtt::session::{AckToken, Event, Message, Messages, Session, SessionEnd};
+use crate::mqtt::{self, Backoff, SessionSettings};
 use crate::output::pretty::PrettyOptions;
 use crate::output::printer::{OutputFormat, Printer, Received};
+use crate::output::sink::{Chunk, Sink, Written};
 use crate::output::summary::Summary;
 use crate::output::terminal;
 use crate::output::ColorChoice;
-use crate::push::{PushReader, Reading, SafeMode};
+use crate::push::{PushReader, PushRef, Reading, SafeMode};
 use crate::secret::Secret;
 
 use super::target::{self, random_suffix};
 
 /// A connection lost this soon after CONNACK counts as "kicked".
 const KICK_WINDOW: Duration = Duration::from_secs(3);
-/// How soon acknowledgements refused by a full request channel are tried again.
-const ACK_RETRY: Duration = Duration::from_millis(2);
-/// The longest wait, when leaving, for owed acknowledgements and DISCONNECT to go out.
+/// The longest wait, when leaving after `--count` or `--timeout`, for the output and the
+/// acknowledgements and DISCONNECT to go out.
 const SETTLE_LIMIT: Duration = Duration::from_secs(5);
+/// After a signal, what is not out by then is left (PRODUCT.md: signals obeyed within
+/// 200 ms; the rest of the budget is the summary and the exit).
+const SIGNAL_BUDGET: Duration = Duration::from_millis(150);
 /// Kicks in a row before warning about a duplicate clientId.
 const KICKS_BEFORE_WARNING: u32 = 3;
 
@@ -171,38 +172,93 @@ struct Tally {
 }
 
 /// Why the loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stop {
     Count,
     Timeout,
     Signal,
 }
 
+/// One chunk of output and the acknowledgements it releases once written.
+type OutputChunk = Chunk<Vec<AckToken>>;
+
 async fn run_session(args: &ListenArgs, plan: &Plan) -> Result<()> {
     let codec = match &plan.app_key {
         Some(key) => Some(SafeModeCodec::new(&AppKey::parse(key.expose())?)),
         None => None,
     };
-    let mut session = Session::new(args, plan, codec)?;
+    let mut signals = Signals::new()?;
+    let mut run = Run::new(args, plan, codec)?;
+    let qos = if plan.qos == Qos::AtMostOnce {
+        QoS::AtMostOnce
+    } else {
+        QoS::AtLeastOnce
+    };
     let backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
-    let (client, mut events) = mqtt::start_session(&plan.settings, backoff);
-    let stop = session.event_loop(&client, &mut events).await;
-    session.settle(&client, &mut events).await;
-    match stop {
-        Err(err) => Err(err),
-        Ok(stop) => session.finish(&stop),
+    let mut session = Session::new(plan.settings.clone(), plan.topic.clone(), qos, backoff);
+    let stop = run.drive(&mut session, &mut signals).await;
+    let leaving = match &stop {
+        Ok(Stop::Signal) => Leaving::Signal,
+        Ok(_) => Leaving::Done,
+        Err(_) => Leaving::Failed,
+    };
+    run.leave(&mut session, &mut signals, leaving).await;
+    run.finish(stop?)
+}
+
+/// How the loop ended, for [`Run::leave`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Leaving {
+    /// Count or timeout: everything owed is written and acknowledged (bounded).
+    Done,
+    /// A signal: what is not out within the signal rule's time is left.
+    Signal,
+    /// An error: the output is written (bounded), nothing is owed to a broker that is gone.
+    Failed,
+}
+
+/// SIGINT and SIGTERM, watched from the start so that neither ever kills the process
+/// without its summary.
+struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let watch = |kind| signal(kind).map_err(|e| Error::io("cannot watch signals", &e));
+        Ok(Signals {
+            interrupt: watch(SignalKind::interrupt())?,
+            terminate: watch(SignalKind::terminate())?,
+        })
+    }
+
+    /// The next SIGINT or SIGTERM (cancel-safe).
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
     }
 }
 
-struct Session<'a> {
+/// One listen run: its settings, reader, printer, output and counters.
+struct Run<'a> {
     args: &'a ListenArgs,
     plan: &'a Plan,
     reader: PushReader,
-    printer: Printer<io::Stdout>,
+    printer: Printer,
+    sink: Sink<Vec<AckToken>>,
+    spare: Vec<OutputChunk>,
     tally: Tally,
-    acks: Acks,
+    /// `--count` was reached: no more pushes are taken.
+    counted: bool,
+    /// Writing the output failed (a closed pipe ends listen quietly).
+    output_error: Option<io::Error>,
 }
 
-impl<'a> Session<'a> {
+impl<'a> Run<'a> {
     fn new(args: &'a ListenArgs, plan: &'a Plan, codec: Option<SafeModeCodec>) -> Result<Self> {
         let stdout = io::stdout();
         let terminal = stdout.is_terminal();
@@ -231,11 +287,16 @@ impl<'a> Session<'a> {
             ),
             None => None,
         };
-        Ok(Session {
+        let to_file = file.is_some();
+        let sink = Sink::start(stdout, file)
+            .map_err(|e| Error::io("cannot start the output writer", &e))?;
+        Ok(Run {
             args,
             plan,
             reader: PushReader::new(codec, Some(plan.settings.app_id.clone()), true),
-            printer: Printer::new(stdout, file, format, args.envelope, pretty),
+            printer: Printer::new(format, args.envelope, to_file, pretty),
+            sink,
+            spare: Vec::new(),
             tally: Tally {
                 started: Instant::now(),
                 pushes: 0,
@@ -245,64 +306,186 @@ impl<'a> Session<'a> {
                 quick_kicks: 0,
                 warned_no_key: false,
             },
-            acks: Acks::default(),
+            counted: false,
+            output_error: None,
         })
     }
 
-    async fn event_loop(
-        &mut self,
-        client: &AsyncClient,
-        events: &mut mpsc::Receiver<SessionEvent>,
-    ) -> Result<Stop> {
+    /// Takes pushes until `--count`, `--timeout`, a signal or an error. Reading stops while
+    /// the output is full, so a slow reader of stdout holds the backlog on the broker.
+    async fn drive(&mut self, session: &mut Session, signals: &mut Signals) -> Result<Stop> {
         let deadline = self.args.timeout.map(|d| tokio::time::Instant::now() + d);
-        let mut sigterm = terminate_signal()?;
         loop {
-            let event = tokio::select! {
-                event = events.recv() => event,
-                _ = tokio::signal::ctrl_c() => return Ok(Stop::Signal),
-                _ = sigterm.recv() => return Ok(Stop::Signal),
-                () = sleep_until(deadline) => return Ok(Stop::Timeout),
-                // The request channel was full: try the owed acknowledgements again.
-                () = tokio::time::sleep(ACK_RETRY), if self.acks.owed() > 0 => {
-                    self.acks.send(client);
-                    continue;
-                }
-            };
-            let Some(event) = event else {
-                return Err(session_ended());
-            };
-            if self.handle(client, event)? {
-                self.flush_and_ack(client)?;
+            if self.counted && self.sink.in_flight() == 0 {
+                session.flush().await;
                 return Ok(Stop::Count);
             }
-            if events.is_empty() {
-                self.flush_and_ack(client)?;
+            let taking = !self.counted && self.sink.has_room();
+            tokio::select! {
+                biased;
+                () = signals.recv() => return Ok(Stop::Signal),
+                () = sleep_until(deadline) => return Ok(Stop::Timeout),
+                Some(written) = self.sink.written(), if self.sink.in_flight() > 0 => {
+                    self.on_written(written, session)?;
+                }
+                event = session.next(), if taking => match event {
+                    Ok(event) => self.handle(event)?,
+                    Err(end) => return Err(self.ended(end)),
+                },
+            }
+            if session.has_outgoing() {
+                tokio::select! {
+                    biased;
+                    () = signals.recv() => return Ok(Stop::Signal),
+                    () = session.flush() => {}
+                }
             }
         }
     }
 
-    /// Handles one event; true when `--count` is reached.
-    fn handle(&mut self, client: &AsyncClient, event: SessionEvent) -> Result<bool> {
+    /// Handles one session event.
+    fn handle(&mut self, event: Event<'_>) -> Result<()> {
         match event {
-            SessionEvent::Connected { session_present } => {
-                self.on_connected(client, session_present)
-            }
-            SessionEvent::Subscribed(codes) => self.on_subscribed(&codes),
-            SessionEvent::Message(publish) => return self.on_message(publish),
-            SessionEvent::Lost { error, retry_in } => self.on_lost(&error, retry_in),
-            SessionEvent::Closed => return Err(session_ended()),
-            SessionEvent::TooLarge { size } => return Err(self.too_large(size)),
-            SessionEvent::Refused(code) => {
+            Event::Connected { .. } => self.on_connected(),
+            Event::Subscribed { granted } => self.on_subscribed(granted),
+            Event::Messages(messages) => self.on_messages(messages),
+            Event::Lost {
+                error,
+                retry_in,
+                was_connected,
+            } => self.on_lost(&error, retry_in, was_connected),
+        }
+    }
+
+    /// The session ended for good: a refusal or a push too large.
+    fn ended(&self, end: SessionEnd) -> Error {
+        match end {
+            SessionEnd::Refused(code) => {
                 let refused = mqtt::refused(code);
                 let hint = format!(
                     "{}\nsent: {}",
                     refused.hint().unwrap_or_default(),
                     self.plan.credentials
                 );
-                return Err(refused.with_hint(hint));
+                refused.with_hint(hint)
+            }
+            SessionEnd::TooLarge(size) => self.too_large(size),
+        }
+    }
+
+    /// A chunk is out: its pushes may be acknowledged.
+    fn on_written(&mut self, written: Written<Vec<AckToken>>, session: &mut Session) -> Result<()> {
+        let Written { mut chunk, result } = written;
+        if let Err(err) = result {
+            return Err(Error::io("cannot write the output", &err));
+        }
+        for token in chunk.tag.drain(..) {
+            session.ack(token);
+        }
+        chunk.out.clear();
+        chunk.file.clear();
+        self.spare.push(chunk);
+        Ok(())
+    }
+
+    /// Before leaving: the output that is on its way is written and acknowledged, then
+    /// DISCONNECT — within the signal rule's time after a signal, and at once on a second.
+    async fn leave(&mut self, session: &mut Session, signals: &mut Signals, leaving: Leaving) {
+        let budget = match leaving {
+            Leaving::Signal => SIGNAL_BUDGET,
+            Leaving::Done | Leaving::Failed => SETTLE_LIMIT,
+        };
+        let deadline = tokio::time::Instant::now() + budget;
+        while self.sink.in_flight() > 0 {
+            let written = tokio::select! {
+                biased;
+                () = signals.recv() => return,
+                () = tokio::time::sleep_until(deadline) => break,
+                written = self.sink.written() => written,
+            };
+            let Some(written) = written else { break };
+            if let Err(err) = self.on_written(written, session) {
+                self.output_error
+                    .get_or_insert(io::Error::other(err.message().to_owned()));
+                break;
             }
         }
-        .map(|()| false)
+        if leaving == Leaving::Failed || !session.is_connected() {
+            return;
+        }
+        tokio::select! {
+            biased;
+            () = signals.recv() => {}
+            () = tokio::time::sleep_until(deadline) => {}
+            () = session.disconnect() => {}
+        }
+    }
+
+    fn on_connected(&mut self) -> Result<()> {
+        let s = &self.plan.settings;
+        eprintln!("connected to {}:{} as {}", s.host, s.port, s.client_id);
+        self.tally.connected_at = Some(Instant::now());
+        Ok(())
+    }
+
+    fn on_subscribed(&mut self, granted: Option<u8>) -> Result<()> {
+        let Some(granted) = granted else {
+            return Err(Error::new(
+                ExitKind::Refused,
+                format!("the broker refused the subscription to {}", self.plan.topic),
+            )
+            .with_hint(format!(
+                "a client may subscribe only to its own topic users/{}/devices",
+                self.plan.settings.app_id
+            )));
+        };
+        let asked = self.plan.qos.level();
+        let note = if granted < asked {
+            format!(" (asked for {asked}; the broker lowered it)")
+        } else {
+            String::new()
+        };
+        eprintln!("subscribed to {} with QoS {granted}{note}", self.plan.topic);
+        Ok(())
+    }
+
+    /// Renders a batch of pushes into one chunk for the output; their acknowledgements go
+    /// with it. After `--count`, the rest of the batch is neither printed nor acknowledged.
+    fn on_messages(&mut self, messages: Messages<'_>) -> Result<()> {
+        let mut chunk = self.spare.pop().unwrap_or_default();
+        let received_at = chrono::Local::now().fixed_offset();
+        for Message { publish, ack } in messages {
+            if self.counted {
+                break;
+            }
+            let reading = self.reader.read(publish.payload);
+            if passes_filters(self.args, &reading) {
+                if let Reading::Push(push) = &reading {
+                    self.tally.note_push(push);
+                }
+                let received = Received {
+                    bytes: publish.payload,
+                    reading,
+                    topic: std::str::from_utf8(publish.topic).unwrap_or("(not UTF-8)"),
+                    qos: publish.qos,
+                    retain: publish.retain,
+                    dup: publish.dup,
+                    received_at,
+                };
+                self.printer
+                    .render(&received, &mut chunk.out, &mut chunk.file);
+                self.tally.pushes += 1;
+                self.counted = self.args.count.is_some_and(|n| self.tally.pushes >= n);
+            }
+            chunk.tag.extend(ack);
+        }
+        if chunk.out.is_empty() && chunk.file.is_empty() && chunk.tag.is_empty() {
+            self.spare.push(chunk);
+            return Ok(());
+        }
+        self.sink
+            .send(chunk)
+            .map_err(|e| Error::io("cannot write the output", &e))
     }
 
     /// A push over `--max-payload` arrived: stop (retrying would fetch it again and again).
@@ -328,52 +511,10 @@ impl<'a> Session<'a> {
         ))
     }
 
-    fn on_connected(&mut self, client: &AsyncClient, session_present: bool) -> Result<()> {
-        let s = &self.plan.settings;
-        eprintln!("connected to {}:{} as {}", s.host, s.port, s.client_id);
-        self.tally.connected_at = Some(Instant::now());
-        // rumqttc drops queued requests after a CONNACK without a session: subscribe again.
-        if !session_present || self.tally.reconnects == 0 {
-            let qos = if self.plan.qos == Qos::AtMostOnce {
-                QoS::AtMostOnce
-            } else {
-                QoS::AtLeastOnce
-            };
-            client
-                .try_subscribe(self.plan.topic.clone(), qos)
-                .map_err(|e| Error::new(ExitKind::Network, format!("cannot subscribe: {e}")))?;
-        }
-        Ok(())
-    }
-
-    fn on_subscribed(&mut self, codes: &[SubscribeReasonCode]) -> Result<()> {
-        match codes.first() {
-            Some(SubscribeReasonCode::Success(granted)) => {
-                let granted = *granted as u8;
-                let asked = self.plan.qos.level();
-                let note = if granted < asked {
-                    format!(" (asked for {asked}; the broker lowered it)")
-                } else {
-                    String::new()
-                };
-                eprintln!("subscribed to {} with QoS {granted}{note}", self.plan.topic);
-                Ok(())
-            }
-            _ => Err(Error::new(
-                ExitKind::Refused,
-                format!("the broker refused the subscription to {}", self.plan.topic),
-            )
-            .with_hint(format!(
-                "a client may subscribe only to its own topic users/{}/devices",
-                self.plan.settings.app_id
-            ))),
-        }
-    }
-
-    fn on_lost(&mut self, error: &Error, retry_in: Duration) -> Result<()> {
-        self.acks.forget();
-        let Some(connected_at) = self.tally.connected_at.take() else {
-            if self.tally.reconnects == 0 && self.tally.pushes == 0 {
+    fn on_lost(&mut self, error: &Error, retry_in: Duration, was_connected: bool) -> Result<()> {
+        let connected_at = self.tally.connected_at.take();
+        if !was_connected {
+            if self.tally.reconnects == 0 && connected_at.is_none() && self.tally.pushes == 0 {
                 let s = &self.plan.settings;
                 return Err(Error::new(
                     error.kind(),
@@ -390,9 +531,9 @@ impl<'a> Session<'a> {
                 seconds(retry_in)
             );
             return Ok(());
-        };
+        }
         self.tally.reconnects += 1;
-        if connected_at.elapsed() < KICK_WINDOW {
+        if connected_at.is_some_and(|at| at.elapsed() < KICK_WINDOW) {
             self.tally.quick_kicks += 1;
         } else {
             self.tally.quick_kicks = 0;
@@ -411,80 +552,7 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
-    fn on_message(&mut self, publish: Publish) -> Result<bool> {
-        let reading = self.reader.read(&publish.payload);
-        if !passes_filters(self.args, &reading) {
-            self.acks.written(&publish);
-            return Ok(false);
-        }
-        if let Reading::Push(push) = &reading {
-            if push.safe_mode == SafeMode::NoKey && !self.tally.warned_no_key {
-                self.tally.warned_no_key = true;
-                eprintln!(
-                    "warning: safe-mode pushes arrive but no AppKey is set; they are shown \
-                     encrypted (set SENSORO_APP_KEY or the profile's app_key)"
-                );
-            }
-            if let Some(sn) = push.str_field("sn") {
-                if !self.tally.devices.contains(sn.as_ref()) {
-                    self.tally.devices.insert(sn.into_owned());
-                }
-            }
-        }
-        let received = Received {
-            bytes: &publish.payload,
-            reading,
-            topic: &publish.topic,
-            qos: publish.qos as u8,
-            retain: publish.retain,
-            dup: publish.dup,
-            received_at: chrono::Local::now().fixed_offset(),
-        };
-        self.printer.write(&received)?;
-        self.acks.written(&publish);
-        self.tally.pushes += 1;
-        Ok(self.args.count.is_some_and(|n| self.tally.pushes >= n))
-    }
-
-    /// Flushes output, then acknowledges what was written.
-    fn flush_and_ack(&mut self, client: &AsyncClient) -> Result<()> {
-        self.printer.flush()?;
-        self.acks.flushed();
-        self.acks.send(client);
-        Ok(())
-    }
-
-    /// Before leaving: hands over every owed acknowledgement, then DISCONNECT, and waits for
-    /// it to be written (bounded). Pushes arriving meanwhile are not printed, so they stay
-    /// unacknowledged and the broker keeps them for a persistent session.
-    async fn settle(&mut self, client: &AsyncClient, events: &mut mpsc::Receiver<SessionEvent>) {
-        let give_up = tokio::time::Instant::now() + SETTLE_LIMIT;
-        let mut disconnecting = false;
-        loop {
-            self.acks.send(client);
-            if !disconnecting && self.acks.owed() == 0 {
-                disconnecting = client.try_disconnect().is_ok();
-            }
-            let event = tokio::select! {
-                event = events.recv() => event,
-                () = tokio::time::sleep(ACK_RETRY), if self.acks.owed() > 0 || !disconnecting => {
-                    continue
-                }
-                () = tokio::time::sleep_until(give_up) => return,
-            };
-            match event {
-                None | Some(SessionEvent::Closed | SessionEvent::Refused(_)) => return,
-                Some(SessionEvent::Lost { .. }) => {
-                    self.acks.forget();
-                    return;
-                }
-                Some(_) => {}
-            }
-        }
-    }
-
-    fn finish(mut self, stop: &Stop) -> Result<()> {
-        self.printer.flush()?;
+    fn finish(mut self, stop: Stop) -> Result<()> {
         let t = &self.tally;
         let summary = Summary {
             pushes: t.pushes,
@@ -493,8 +561,11 @@ impl<'a> Session<'a> {
             reconnects: t.reconnects,
         };
         // A terminal echoed ^C where the cursor was: start the summary on a line of its own.
-        let fresh_line = matches!(stop, Stop::Signal) && io::stderr().is_terminal();
+        let fresh_line = stop == Stop::Signal && io::stderr().is_terminal();
         eprint!("{}", summary.line(fresh_line));
+        if let Some(err) = self.output_error.take() {
+            return Err(Error::io("cannot write the output", &err));
+        }
         match (stop, self.args.count) {
             (Stop::Timeout, Some(count)) if t.pushes < count => Err(Error::new(
                 ExitKind::Timeout,
@@ -504,6 +575,24 @@ impl<'a> Session<'a> {
                 ),
             )),
             _ => Ok(()),
+        }
+    }
+}
+
+impl Tally {
+    /// Counts the device of a printed push and warns once about unopened safe-mode pushes.
+    fn note_push(&mut self, push: &PushRef<'_>) {
+        if push.safe_mode == SafeMode::NoKey && !self.warned_no_key {
+            self.warned_no_key = true;
+            eprintln!(
+                "warning: safe-mode pushes arrive but no AppKey is set; they are shown \
+                 encrypted (set SENSORO_APP_KEY or the profile's app_key)"
+            );
+        }
+        if let Some(sn) = push.str_field("sn") {
+            if !self.devices.contains(sn.as_ref()) {
+                self.devices.insert(sn.into_owned());
+            }
         }
     }
 }
@@ -529,11 +618,6 @@ fn passes_filters(args: &ListenArgs, reading: &Reading<'_>) -> bool {
         && field_in("type", &args.r#type)
 }
 
-/// The event-loop task stopped while the session was still wanted.
-fn session_ended() -> Error {
-    Error::new(ExitKind::Network, "the MQTT session ended unexpectedly")
-}
-
 /// `1 push`, `2 pushes`.
 fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -548,10 +632,4 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
     }
-}
-
-#[cfg(unix)]
-fn terminate_signal() -> Result<tokio::signal::unix::Signal> {
-    use tokio::signal::unix::{signal, SignalKind};
-    signal(SignalKind::terminate()).map_err(|e| Error::io("cannot watch SIGTERM", &e))
 }

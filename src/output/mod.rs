@@ -7,6 +7,7 @@
 pub mod pretty;
 pub mod printer;
 pub mod report;
+pub mod sink;
 pub mod style;
 pub mod summary;
 pub mod terminal;

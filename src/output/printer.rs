@@ -1,9 +1,8 @@
-//! The printer: owns a buffered stdout (and an optional NDJSON file) and writes each received
-//! payload in the chosen format. It does not know MQTT; the caller decides when to flush
-//! (when no further message is immediately ready), so a burst costs few syscalls while
-//! `| jq` still sees every push at once.
-
-use std::io::{self, Write};
+//! The printer: renders each received payload in the chosen format into the bytes for stdout
+//! (and NDJSON lines for the `--output` file). It neither writes nor knows MQTT: the caller
+//! collects a batch of pushes and hands the bytes to the [`super::sink`] in one piece, so a
+//! burst costs few syscalls while `| jq` still sees every push at once. In JSON the push is
+//! copied as it came (see [`crate::push`]).
 
 use base64::Engine as _;
 use chrono::{DateTime, FixedOffset, SecondsFormat};
@@ -41,84 +40,52 @@ pub struct Received<'a> {
     pub received_at: DateTime<FixedOffset>,
 }
 
-/// Writes received payloads.
-pub struct Printer<W: Write> {
-    out: io::BufWriter<W>,
-    file: Option<io::BufWriter<std::fs::File>>,
+/// Renders received payloads into the bytes for stdout and for the `--output` file.
+pub struct Printer {
     format: OutputFormat,
     envelope: bool,
+    to_file: bool,
     pretty: Renderer,
     text: String,
-    line: Vec<u8>,
 }
 
-impl<W: Write> Printer<W> {
-    /// A printer over `out`; `file` gets NDJSON lines too.
-    pub fn new(
-        out: W,
-        file: Option<std::fs::File>,
-        format: OutputFormat,
-        envelope: bool,
-        pretty: PrettyOptions,
-    ) -> Self {
+impl Printer {
+    /// A printer in `format`; with `to_file`, NDJSON lines are made for the file too.
+    #[must_use]
+    pub fn new(format: OutputFormat, envelope: bool, to_file: bool, pretty: PrettyOptions) -> Self {
         Printer {
-            out: io::BufWriter::with_capacity(64 * 1024, out),
-            file: file.map(|f| io::BufWriter::with_capacity(64 * 1024, f)),
             format,
             envelope,
+            to_file,
             pretty: Renderer::new(pretty),
             text: String::new(),
-            line: Vec::new(),
         }
     }
 
-    /// Writes one payload (buffered).
-    pub fn write(&mut self, received: &Received<'_>) -> io::Result<()> {
+    /// Appends one payload to `out` (stdout's bytes) and, with a file, to `file`.
+    pub fn render(&mut self, received: &Received<'_>, out: &mut Vec<u8>, file: &mut Vec<u8>) {
         match self.format {
             OutputFormat::Raw => {
-                self.out.write_all(received.bytes)?;
-                self.out.write_all(b"\n")?;
+                out.extend_from_slice(received.bytes);
+                out.push(b'\n');
             }
             OutputFormat::Pretty => {
                 self.text.clear();
                 render_pretty(&mut self.text, received, &mut self.pretty);
-                self.out.write_all(self.text.as_bytes())?;
+                out.extend_from_slice(self.text.as_bytes());
             }
-            OutputFormat::Json if !self.envelope => {
-                if let Reading::Push(push) = &received.reading {
-                    // The fast path: the push as it came, no copy.
-                    self.out.write_all(push.json)?;
-                    self.out.write_all(b"\n")?;
-                    if let Some(file) = &mut self.file {
-                        file.write_all(push.json)?;
-                        file.write_all(b"\n")?;
-                    }
-                    return Ok(());
+            OutputFormat::Json => {
+                let start = out.len();
+                write_json_line(out, received, self.envelope);
+                if self.to_file {
+                    file.extend_from_slice(&out[start..]);
                 }
+                return;
             }
-            OutputFormat::Json => {}
         }
-        if self.format != OutputFormat::Json && self.file.is_none() {
-            return Ok(());
+        if self.to_file {
+            write_json_line(file, received, self.envelope);
         }
-        self.line.clear();
-        write_json_line(&mut self.line, received, self.envelope);
-        if self.format == OutputFormat::Json {
-            self.out.write_all(&self.line)?;
-        }
-        if let Some(file) = &mut self.file {
-            file.write_all(&self.line)?;
-        }
-        Ok(())
-    }
-
-    /// Pushes everything buffered to stdout and the file.
-    pub fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()?;
-        if let Some(file) = &mut self.file {
-            file.flush()?;
-        }
-        Ok(())
     }
 }
 
@@ -253,27 +220,15 @@ mod tests {
 
     #[test]
     fn raw_format_writes_bytes_unchanged_and_json_file_gets_lines() {
-        let dir = tempfile::tempdir().expect("dir");
-        let path = dir.path().join("out.ndjson");
-        let file = std::fs::File::create(&path).expect("file");
-        let mut out = Vec::new();
+        let (mut out, mut file) = (Vec::new(), Vec::new());
         let mut reader = PushReader::new(None, None, true);
-        {
-            let mut printer = Printer::new(
-                &mut out,
-                Some(file),
-                OutputFormat::Raw,
-                false,
-                PrettyOptions::default(),
-            );
-            for payload in [&b"not json\x01"[..], b"{\"n\": 1.10}"] {
-                let r = received(payload, reader.read(payload));
-                printer.write(&r).expect("write");
-            }
-            printer.flush().expect("flush");
+        let mut printer = Printer::new(OutputFormat::Raw, false, true, PrettyOptions::default());
+        for payload in [&b"not json\x01"[..], b"{\"n\": 1.10}"] {
+            let r = received(payload, reader.read(payload));
+            printer.render(&r, &mut out, &mut file);
         }
         assert_eq!(out, b"not json\x01\n{\"n\": 1.10}\n");
-        let saved = std::fs::read_to_string(&path).expect("read");
+        let saved = String::from_utf8(file).expect("utf8");
         let lines: Vec<&str> = saved.lines().collect();
         assert!(
             lines[0].starts_with("{\"error\":\"payload is not JSON"),
@@ -284,25 +239,13 @@ mod tests {
 
     #[test]
     fn json_format_and_the_file_get_the_push_as_it_came() {
-        let dir = tempfile::tempdir().expect("dir");
-        let path = dir.path().join("out.ndjson");
-        let file = std::fs::File::create(&path).expect("file");
-        let mut out = Vec::new();
+        let (mut out, mut file) = (Vec::new(), Vec::new());
         let mut reader = PushReader::new(None, None, true);
         let payload = b"{\"id\":12345678901234567890123,\n\"x\":[1E2]}";
-        {
-            let mut printer = Printer::new(
-                &mut out,
-                Some(file),
-                OutputFormat::Json,
-                false,
-                PrettyOptions::default(),
-            );
-            let r = received(payload, reader.read(payload));
-            printer.write(&r).expect("write");
-            printer.flush().expect("flush");
-        }
+        let mut printer = Printer::new(OutputFormat::Json, false, true, PrettyOptions::default());
+        let r = received(payload, reader.read(payload));
+        printer.render(&r, &mut out, &mut file);
         assert_eq!(out, b"{\"id\":12345678901234567890123,\"x\":[1E2]}\n");
-        assert_eq!(std::fs::read(&path).expect("read"), out);
+        assert_eq!(file, out);
     }
 }

@@ -258,10 +258,7 @@ pub(super) async fn mqtt_connect(
             })
         }
         Some(other) => Err(StepError::network(
-            format!(
-                "the broker answered CONNECT with {}",
-                mqtt::packet_name(&other)
-            ),
+            format!("the broker answered CONNECT with {}", packet_name(&other)),
             &["this does not behave like an MQTT 3.1.1 broker"],
         )),
         None => Err(StepError::network(
@@ -373,4 +370,17 @@ pub(super) async fn mqtt_disconnect(stream: &mut Box<dyn Io>) -> Result<((), Str
     write_packet(stream, &Packet::Disconnect).await?;
     let _ = stream.shutdown().await;
     Ok(((), "sent; connection closed".to_owned()))
+}
+
+/// The name of an MQTT packet, for messages.
+fn packet_name(packet: &Packet) -> &'static str {
+    match packet {
+        Packet::Connect(_) => "CONNECT",
+        Packet::ConnAck(_) => "CONNACK",
+        Packet::Publish(_) => "PUBLISH",
+        Packet::PubAck(_) => "PUBACK",
+        Packet::SubAck(_) => "SUBACK",
+        Packet::Disconnect => "DISCONNECT",
+        _ => "an unexpected packet",
+    }
 }
