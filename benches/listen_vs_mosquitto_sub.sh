@@ -181,15 +181,16 @@ drain() {
     fi
     subscriber "$tool" "$id" "$qos" "$count"
     start=$EPOCHREALTIME
-    /usr/bin/time -f '%M' -o "$WORK/rss" timeout "$LIMIT" "${CMD[@]}" >/dev/null 2>"$WORK/sub.err" || rc=$?
+    /usr/bin/time -f '%M %U %S' -o "$WORK/rss" timeout "$LIMIT" "${CMD[@]}" >/dev/null 2>"$WORK/sub.err" || rc=$?
     end=$EPOCHREALTIME
-    if [ "$tool" = listen ] && [ "$rc" = 0 ] && ! grep -q "^$count pushes from" "$WORK/sub.err"; then
+    if [ "$tool" = listen ] && [ "$rc" = 0 ] && ! grep -qE "^$count push(es)? from" "$WORK/sub.err"; then
         rc=summary
     fi
     if [ "$rc" = 0 ]; then
-        echo "$(python3 -c "print(f'{$end - $start:.4f}')") $(tail -1 "$WORK/rss")" >>"$WORK/$tool-q$qos-$count"
+        read -r rss user sys <<<"$(tail -1 "$WORK/rss")"
+        echo "$(python3 -c "print(f'{$end - $start:.4f}')") $rss $(python3 -c "print(f'{$user + $sys:.2f}')")" >>"$WORK/$tool-q$qos-$count"
     else
-        got=$(sed -nE 's/^([0-9]+) pushes from.*/\1/p' "$WORK/sub.err" | tail -1)
+        got=$(sed -nE 's/^([0-9]+) push(es)? from.*/\1/p' "$WORK/sub.err" | tail -1)
         echo "stalled ${got:-?}" >>"$WORK/$tool-q$qos-$count"
         echo "QoS $qos round $round: $tool exited $rc, ${got:-?} of $count pushes within ${LIMIT}s:" >&2
         sed 's/^/    /' "$WORK/sub.err" >&2
@@ -207,7 +208,7 @@ for qos in $QOS; do
         for tool in $order; do drain "$tool" "$qos" "$round" 1; done
         for tool in $order; do drain "$tool" "$qos" "$round" "$N"; done
         echo "QoS $qos round $round: listen $(tail -1 "$WORK/listen-q$qos-$N")," \
-            "mosquitto_sub $(tail -1 "$WORK/mosq-q$qos-$N") (seconds, peak RSS KiB)" >&2
+            "mosquitto_sub $(tail -1 "$WORK/mosq-q$qos-$N") (seconds, peak RSS KiB, CPU seconds)" >&2
     done
 done
 if grep -qv 'should not be run as root' "$WORK/mosquitto.err"; then
@@ -224,39 +225,40 @@ qos_list = sys.argv[7].split()
 def load(name):
     ok, stalled = [], []
     for line in open(f"{work}/{name}"):
-        a, b = line.split()
+        a, b, *cpu = line.split()
         if a == "stalled":
             stalled.append(b)
         else:
-            ok.append((float(a), int(b) / 1024))
+            ok.append((float(a), int(b) / 1024, float(cpu[0])))
     return ok, stalled
 
 print(f"Draining {n:,} queued pushes (QoS as listed, Mosquitto max_inflight_messages {inflight}), "
       f"stdout to /dev/null, {rounds} alternating rounds. Rates are N / wall time of the "
       "subscriber process; *drain* subtracts the median startup (the same run with a "
       "1-push backlog).\n")
-print("| QoS | subscriber | best msg/s | median msg/s | median s | startup ms | drain msg/s | peak RSS MB |")
-print("|---|---|---:|---:|---:|---:|---:|---:|")
+print("| QoS | subscriber | best msg/s | median msg/s | median s | startup ms | drain msg/s | CPU µs/msg | peak RSS MB |")
+print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
 summary = []
 for qos in qos_list:
     medians = {}
     for tool, label in (("listen", f"`sensoro-mqtt listen --format {fmt}`"), ("mosq", "`mosquitto_sub`")):
         ok, stalled = load(f"{tool}-q{qos}-{n}")
         ok1, _ = load(f"{tool}-q{qos}-1")
-        startup = statistics.median(t for t, _ in ok1) if ok1 else None
+        startup = statistics.median(t for t, _, _ in ok1) if ok1 else None
         startup_ms = f"{startup * 1000:.1f}" if startup is not None else "–"
         if not ok:
             got = ", ".join(stalled)
-            print(f"| {qos} | {label} | stalled | stalled | >{limit} | {startup_ms} | – | – |")
+            print(f"| {qos} | {label} | stalled | stalled | >{limit} | {startup_ms} | – | – | – |")
             summary.append(f"QoS {qos}: {label} never finished: pushes received per run: {got}")
             continue
-        times = [t for t, _ in ok]
+        times = [t for t, _, _ in ok]
+        cpu_us = statistics.median(c for _, _, c in ok) / n * 1e6
         med = statistics.median(times)
         medians[tool] = med
         drain = f"{n / (med - startup):,.0f}" if startup is not None and med > startup else "–"
         note = f" ({len(stalled)} of {len(ok) + len(stalled)} runs stalled)" if stalled else ""
         print(f"| {qos} | {label}{note} | {n / min(times):,.0f} | {n / med:,.0f} | {med:.2f} "
-              f"| {startup_ms} | {drain} | {max(r for _, r in ok):.1f} |")
+              f"| {startup_ms} | {drain} | {cpu_us:.2f} | {max(r for _, r, _ in ok):.1f} |")
     if len(medians) == 2:
         summary.append(f"QoS {qos}: listen's median rate is {medians['mosq'] / medians['listen']:.2f}x "
                        "mosquitto_sub's (goal: at least 1.00)")

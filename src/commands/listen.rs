@@ -453,7 +453,10 @@ impl<'a> Run<'a> {
     /// with it. After `--count`, the rest of the batch is neither printed nor acknowledged.
     fn on_messages(&mut self, messages: Messages<'_>) -> Result<()> {
         let mut chunk = self.spare.pop().unwrap_or_default();
-        let received_at = chrono::Local::now().fixed_offset();
+        let received_at = self
+            .printer
+            .wants_time()
+            .then(|| chrono::Local::now().fixed_offset());
         for Message { publish, ack } in messages {
             if self.counted {
                 break;

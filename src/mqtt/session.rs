@@ -28,8 +28,9 @@ use crate::error::{Error, ExitKind};
 
 /// How long to wait for TCP, TLS and the CONNACK.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Room kept free in the read buffer before each read.
-const READ_ROOM: usize = 64 * 1024;
+/// Room kept free in the read buffer before each read: a few dozen pushes a read keeps
+/// the syscalls few and the buffers (and the output chunks made from them) small.
+const READ_ROOM: usize = 16 * 1024;
 /// A buffer grown past this for a big push is given back once it is empty again.
 const KEEP_CAPACITY: usize = 1024 * 1024;
 

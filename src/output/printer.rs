@@ -36,8 +36,9 @@ pub struct Received<'a> {
     pub retain: bool,
     /// Duplicate flag.
     pub dup: bool,
-    /// Local receive time.
-    pub received_at: DateTime<FixedOffset>,
+    /// Local receive time; only the pretty view and the envelope show it, so callers that
+    /// know neither is on ([`Printer::wants_time`]) may leave it out.
+    pub received_at: Option<DateTime<FixedOffset>>,
 }
 
 /// Renders received payloads into the bytes for stdout and for the `--output` file.
@@ -60,6 +61,12 @@ impl Printer {
             pretty: Renderer::new(pretty),
             text: String::new(),
         }
+    }
+
+    /// Whether the output shows the receive time (pretty, or the envelope).
+    #[must_use]
+    pub fn wants_time(&self) -> bool {
+        self.format == OutputFormat::Pretty || self.envelope
     }
 
     /// Appends one payload to `out` (stdout's bytes) and, with a file, to `file`.
@@ -96,9 +103,7 @@ impl Printer {
 pub fn write_json_line(out: &mut Vec<u8>, received: &Received<'_>, envelope: bool) {
     if envelope {
         out.extend_from_slice(b"{\"received_at\":\"");
-        let time = received
-            .received_at
-            .to_rfc3339_opts(SecondsFormat::Millis, false);
+        let time = received_at(received).to_rfc3339_opts(SecondsFormat::Millis, false);
         out.extend_from_slice(time.as_bytes());
         out.extend_from_slice(b"\",\"topic\":");
         write_string(out, received.topic);
@@ -134,6 +139,13 @@ pub fn write_json_line(out: &mut Vec<u8>, received: &Received<'_>, envelope: boo
     out.push(b'\n');
 }
 
+/// The receive time, or now when the caller left it out.
+fn received_at(received: &Received<'_>) -> DateTime<FixedOffset> {
+    received
+        .received_at
+        .unwrap_or_else(|| chrono::Local::now().fixed_offset())
+}
+
 fn render_pretty(out: &mut String, received: &Received<'_>, renderer: &mut Renderer) {
     let parsed;
     let view = match &received.reading {
@@ -159,7 +171,7 @@ fn render_pretty(out: &mut String, received: &Received<'_>, renderer: &mut Rende
             error,
         },
     };
-    renderer.render(out, &view, received.received_at);
+    renderer.render(out, &view, received_at(received));
 }
 
 #[cfg(test)]
@@ -175,8 +187,9 @@ mod tests {
             qos: 1,
             retain: false,
             dup: false,
-            received_at: DateTime::parse_from_rfc3339("2026-11-24T08:00:00.250+08:00")
-                .expect("time"),
+            received_at: Some(
+                DateTime::parse_from_rfc3339("2026-11-24T08:00:00.250+08:00").expect("time"),
+            ),
         }
     }
 
