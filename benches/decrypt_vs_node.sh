@@ -13,7 +13,7 @@ trap 'rm -rf "$work"' EXIT
 
 [ -d tools/safe-mode-vectors/node_modules ] || (cd tools/safe-mode-vectors && npm ci --silent)
 cargo build --release --quiet
-node benches/decrypt_vs_node/make_pushes.js "$n" "$id" "$key" > "$work/pushes.ndjson"
+node benches/decrypt_vs_node/make_pushes.js "$n" "$id" "$key" "$work/expected.ndjson" > "$work/pushes.ndjson"
 echo "input: $n pushes, $(du -h "$work/pushes.ndjson" | cut -f1); node $(node --version)"
 
 seconds() { # wall seconds of one run; peak RSS (KB) to $work/rss
@@ -33,7 +33,19 @@ for _ in $(seq "$runs"); do
     rss_node=$(cat "$work/rss"); cp "$work/out.ndjson" "$work/node.ndjson"
     if [ -z "$best_node" ] || [ "$(echo "$t < $best_node" | bc -l)" = 1 ]; then best_node=$t; fi
 done
-node benches/decrypt_vs_node/compare_ndjson.js "$work/node.ndjson" "$work/ours.ndjson"
+# Ours must print every push byte for byte as it was before sealing; Node re-prints numbers.
+if cmp -s "$work/expected.ndjson" "$work/ours.ndjson"; then
+    echo "sensoro-mqtt: all $n pushes byte for byte as sealed"
+else
+    echo "sensoro-mqtt: output differs from the pushes as sealed:" >&2
+    cmp "$work/expected.ndjson" "$work/ours.ndjson" >&2 || true
+    exit 1
+fi
+changed=$(python3 -c 'import sys
+a = open(sys.argv[1], "rb").read().split(b"\n"); b = open(sys.argv[2], "rb").read().split(b"\n")
+print(sum(1 for x, y in zip(a, b) if x != y))' "$work/expected.ndjson" "$work/node.ndjson")
+echo "node + wechat-crypto: $changed of $n pushes changed (numbers re-printed by JSON.parse/stringify)"
+node benches/decrypt_vs_node/compare_ndjson.js "$work/node.ndjson" "$work/ours.ndjson" || true
 printf 'best of %s runs:\n' "$runs"
 printf '  sensoro-mqtt decrypt -      : %.3f s  (%.0f pushes/s, peak RSS %s KB)\n' "$best_ours" "$(echo "$n / $best_ours" | bc -l)" "$rss_ours"
 printf '  node + wechat-crypto        : %.3f s  (%.0f pushes/s, peak RSS %s KB)\n' "$best_node" "$(echo "$n / $best_node" | bc -l)" "$rss_node"

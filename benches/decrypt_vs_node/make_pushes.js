@@ -3,9 +3,12 @@
 // {"appId","sn","deviceType","type":"text","createdTime","msgId","encryptData"}, with `data`
 // encrypted by wechat-crypto for the given AppID and AppKey.
 //
-// Usage: node make_pushes.js N [APP_ID] [APP_KEY] > pushes.ndjson
+// Usage: node make_pushes.js N [APP_ID] [APP_KEY] [EXPECTED] > pushes.ndjson
 // Defaults: AppID 9yCs1XmRya2T, AppKey abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG.
 // The readings are seeded (the same on every run); the encryptData is not (random prefix).
+// Every push carries `lonlat` written with 17 significant digits, as the platform sends it
+// (text that JavaScript's own number printing would shorten); with EXPECTED, the decrypted
+// pushes a byte-exact decoder must print (the plaintext spliced in as `data`) go there.
 
 'use strict';
 
@@ -48,22 +51,34 @@ function hex(digits) {
   return s;
 }
 
+// A coordinate as text with 17 significant digits (3 before the point, 14 after).
+function coordinate(whole) {
+  let digits = '';
+  while (digits.length < 14) digits += Math.floor(random() * 10);
+  return `${whole}.${digits}`;
+}
+
+// Returns [the safe-mode push, the decrypted push as a byte-exact decoder prints it].
 function push(i, appId, cipher) {
   const [deviceType, reading] = pick(DEVICES);
   const data = { battery: Math.round(20 + random() * 80), interval: pick([60, 300, 600]), ...reading() };
-  return {
+  const lonlat = `[${coordinate(116)},${coordinate(39)}]`;
+  const plaintext = JSON.stringify(data).slice(0, -1) + `,"lonlat":${lonlat}}`;
+  const envelope = {
     appId,
     sn: '0117C9' + hex(4).toUpperCase(),
     deviceType,
     type: 'text',
     createdTime: START_MS + i * 1000,
     msgId: hex(24),
-    encryptData: cipher.encrypt(JSON.stringify(data)),
   };
+  const sealed = JSON.stringify({ ...envelope, encryptData: cipher.encrypt(plaintext) });
+  const opened = JSON.stringify(envelope).slice(0, -1) + `,"data":${plaintext}}`;
+  return [sealed, opened];
 }
 
 function main() {
-  const [count, appId = DEFAULT_APP_ID, appKey = DEFAULT_APP_KEY] = process.argv.slice(2);
+  const [count, appId = DEFAULT_APP_ID, appKey = DEFAULT_APP_KEY, expected] = process.argv.slice(2);
   const n = Number(count);
   if (!Number.isInteger(n) || n < 0) {
     console.error('usage: node make_pushes.js N [APP_ID] [APP_KEY] > pushes.ndjson');
@@ -71,15 +86,24 @@ function main() {
   }
   const WXBizMsgCrypt = loadWechatCrypto();
   const cipher = new WXBizMsgCrypt('unused-token', appKey, appId);
+  const fs = require('fs');
+  const opened = expected ? fs.openSync(expected, 'w') : null;
   let chunk = [];
+  let plain = [];
+  const flush = () => {
+    process.stdout.write(chunk.join('\n') + '\n');
+    if (opened !== null) fs.writeSync(opened, plain.join('\n') + '\n');
+    chunk = [];
+    plain = [];
+  };
   for (let i = 0; i < n; i++) {
-    chunk.push(JSON.stringify(push(i, appId, cipher)));
-    if (chunk.length === 1000) {
-      process.stdout.write(chunk.join('\n') + '\n');
-      chunk = [];
-    }
+    const [sealed, open] = push(i, appId, cipher);
+    chunk.push(sealed);
+    plain.push(open);
+    if (chunk.length === 1000) flush();
   }
-  if (chunk.length > 0) process.stdout.write(chunk.join('\n') + '\n');
+  if (chunk.length > 0) flush();
+  if (opened !== null) fs.closeSync(opened);
 }
 
 main();
