@@ -138,3 +138,42 @@ fn a_first_connection_refused_exits_3_at_once() {
         "took {took:?}: the first retry is not waited for\n{stderr}"
     );
 }
+
+/// Peak resident memory of `pid` in KiB (Linux: VmHWM in /proc/PID/status).
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM")
+}
+
+#[test]
+fn a_reader_that_stopped_keeps_listen_memory_bounded_while_pushes_pour_in() {
+    let broker = Broker::quiet();
+    let port = broker.port();
+    let env = broker.env();
+    let mut cmd = listen(&env, &port, &["--qos", "0"]);
+    cmd.stdout(Stdio::piped());
+    let mut daemon = Daemon::spawn(cmd);
+    daemon.wait_for_line(|l| l.starts_with("subscribed to"), WAIT);
+    // 40 MB of pushes against a 64 KiB pipe nobody reads.
+    let push = format!("{{\"sn\":\"S1\",\"data\":\"{}\"}}", "y".repeat(1000));
+    let pushes: Vec<&[u8]> = (0..40_000).map(|_| push.as_bytes()).collect();
+    broker.publish_when_subscribed(&pushes);
+    let pid = daemon.child.id();
+    let started = Instant::now();
+    while !blocked_on_a_pipe(pid) {
+        assert!(started.elapsed() < WAIT, "stdout never blocked");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let peak = peak_rss_kib(pid);
+    eprintln!("peak RSS with the output blocked: {peak} KiB");
+    assert!(
+        peak < 24 * 1024,
+        "listen grew to {peak} KiB with its output blocked"
+    );
+    let (took, code, stderr) = signal_and_time(daemon, "INT");
+    assert_quick_summary(took, code, &stderr);
+}
