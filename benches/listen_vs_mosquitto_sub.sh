@@ -8,6 +8,8 @@
 #   QOS=1 FORMAT=raw benches/listen_vs_mosquitto_sub.sh     # one QoS, listen --format raw
 #   BENCH_PROFILE=debug benches/listen_vs_mosquitto_sub.sh  # smoke-test: N=2000, 1 round
 #   LISTEN_BIN=/tmp/candidate/sensoro-mqtt benches/listen_vs_mosquitto_sub.sh   # no build
+#   FILTERS=1 benches/listen_vs_mosquitto_sub.sh        # listen with --device-type filters on
+#                                                       # (all five types, so every push passes)
 #
 # Method. The publisher's speed must not limit the measurement, so every run drains a
 # backlog: a persistent session (clean session off, a clientId of its own) is registered and
@@ -44,6 +46,10 @@ else
 fi
 QOS=${QOS:-0 1}
 FORMAT=${FORMAT:-json}
+FILTER_ARGS=()
+if [ -n "${FILTERS:-}" ]; then
+    for kind in temp_humi smoke leak pm25 light; do FILTER_ARGS+=(--device-type "$kind"); done
+fi
 INFLIGHT=${INFLIGHT:-20}
 LIMIT=${LIMIT:-120} # seconds a subscriber run may take before it counts as stalled
 APP=bench
@@ -164,7 +170,7 @@ subscriber() {
     listen)
         CMD=(env SENSORO_APP_SECRET="$SECRET" SENSORO_MQTT_CONFIG="$WORK/no-config.toml"
             "$BIN" listen --host 127.0.0.1 --port "$PORT" --app-id "$APP" --client-id "$2"
-            --clean false --qos "$3" --format "$FORMAT" --count "$4") ;;
+            --clean false --qos "$3" --format "$FORMAT" --count "$4" "${FILTER_ARGS[@]}") ;;
     mosq)
         CMD=(mosquitto_sub "${CONN[@]}" -i "$2" -c -q "$3" -t "$TOPIC" -C "$4") ;;
     esac
