@@ -3,6 +3,7 @@
 //! The library holds all the logic; the binary only parses the command line, calls
 //! [`commands::run`] and turns an [`error::Error`] into an exit code.
 
+pub mod catalog;
 pub mod cli;
 pub mod client_id;
 pub mod commands;
