@@ -7,6 +7,7 @@ pub mod decrypt;
 pub mod emulate;
 pub mod listen;
 pub mod man;
+pub(crate) mod plan;
 pub mod profile;
 pub mod target;
 pub mod validate_id;
