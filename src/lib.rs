@@ -19,3 +19,4 @@ pub mod probe;
 pub mod push;
 pub mod secret;
 pub mod tls;
+pub mod watch;
