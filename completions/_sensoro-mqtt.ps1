@@ -26,6 +26,7 @@ Register-ArgumentCompleter -Native -CommandName 'sensoro-mqtt' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Subscribe to users/<AppID>/devices and print every push')
+            [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'A live dashboard of the app''s devices: one row per device, alarms and silent ones marked')
             [CompletionResult]::new('connect', 'connect', [CompletionResultType]::ParameterValue, 'Check credentials and connectivity step by step, and explain any refusal')
             [CompletionResult]::new('validate-id', 'validate-id', [CompletionResultType]::ParameterValue, 'Check clientIds against the platform rule (for humans and CI)')
             [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Manage stored credential profiles')
@@ -63,6 +64,28 @@ Register-ArgumentCompleter -Native -CommandName 'sensoro-mqtt' -ScriptBlock {
             [CompletionResult]::new('--compact', '--compact', [CompletionResultType]::ParameterName, 'Pretty format: one line per push')
             [CompletionResult]::new('--wide', '--wide', [CompletionResultType]::ParameterName, 'Pretty format: never wrap or shorten')
             [CompletionResult]::new('--envelope', '--envelope', [CompletionResultType]::ParameterName, 'JSON lines become {received_at, topic, qos, retain, dup, push}')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sensoro-mqtt;watch' {
+            [CompletionResult]::new('--app-id', '--app-id', [CompletionResultType]::ParameterName, 'AppID (MQTT username) [env: SENSORO_APP_ID]')
+            [CompletionResult]::new('--app-secret', '--app-secret', [CompletionResultType]::ParameterName, 'AppSecret (MQTT password); prefer SENSORO_APP_SECRET, a profile or the prompt')
+            [CompletionResult]::new('--app-key', '--app-key', [CompletionResultType]::ParameterName, 'AppKey to decrypt safe-mode pushes [env: SENSORO_APP_KEY]')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Broker host from the platform''s developer page [env: SENSORO_HOST]')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Broker port [env: SENSORO_PORT; default 1883]')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'CA bundle (PEM) to verify the broker''s certificate with (implies --tls)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Take settings from this profile [env: SENSORO_PROFILE]')
+            [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'The clientId [default: <AppID>/<suffix>]')
+            [CompletionResult]::new('--qos', '--qos', [CompletionResultType]::ParameterName, 'Subscription QoS [default: the profile''s qos, else 1]')
+            [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Subscribe to this topic instead of users/<AppID>/devices')
+            [CompletionResult]::new('--clean', '--clean', [CompletionResultType]::ParameterName, 'Clean session; false with a fixed --client-id keeps QoS 1 pushes sent while away')
+            [CompletionResult]::new('--max-payload', '--max-payload', [CompletionResultType]::ParameterName, 'Largest push accepted (e.g. 512k, 16M; up to 255MiB); a bigger one stops watch')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour (NO_COLOR is honoured)')
+            [CompletionResult]::new('--demo', '--demo', [CompletionResultType]::ParameterName, 'Watch a built-in emulator (demo app, one simulated device of each known type)')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Connect with TLS (rustls; the system''s root certificates unless --ca-file)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -265,6 +288,7 @@ Register-ArgumentCompleter -Native -CommandName 'sensoro-mqtt' -ScriptBlock {
         }
         'sensoro-mqtt;help' {
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Subscribe to users/<AppID>/devices and print every push')
+            [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'A live dashboard of the app''s devices: one row per device, alarms and silent ones marked')
             [CompletionResult]::new('connect', 'connect', [CompletionResultType]::ParameterValue, 'Check credentials and connectivity step by step, and explain any refusal')
             [CompletionResult]::new('validate-id', 'validate-id', [CompletionResultType]::ParameterValue, 'Check clientIds against the platform rule (for humans and CI)')
             [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Manage stored credential profiles')
@@ -277,6 +301,9 @@ Register-ArgumentCompleter -Native -CommandName 'sensoro-mqtt' -ScriptBlock {
             break
         }
         'sensoro-mqtt;help;listen' {
+            break
+        }
+        'sensoro-mqtt;help;watch' {
             break
         }
         'sensoro-mqtt;help;connect' {

@@ -46,6 +46,9 @@ _sensoro__mqtt() {
             sensoro__mqtt,validate-id)
                 cmd="sensoro__mqtt__subcmd__validate__subcmd__id"
                 ;;
+            sensoro__mqtt,watch)
+                cmd="sensoro__mqtt__subcmd__watch"
+                ;;
             sensoro__mqtt__subcmd__help,completions)
                 cmd="sensoro__mqtt__subcmd__help__subcmd__completions"
                 ;;
@@ -75,6 +78,9 @@ _sensoro__mqtt() {
                 ;;
             sensoro__mqtt__subcmd__help,validate-id)
                 cmd="sensoro__mqtt__subcmd__help__subcmd__validate__subcmd__id"
+                ;;
+            sensoro__mqtt__subcmd__help,watch)
+                cmd="sensoro__mqtt__subcmd__help__subcmd__watch"
                 ;;
             sensoro__mqtt__subcmd__help__subcmd__profile,add)
                 cmd="sensoro__mqtt__subcmd__help__subcmd__profile__subcmd__add"
@@ -143,7 +149,7 @@ _sensoro__mqtt() {
 
     case "${cmd}" in
         sensoro__mqtt)
-            opts="-h -V --help --version listen connect validate-id profile decrypt encrypt emulate completions man help"
+            opts="-h -V --help --version listen watch connect validate-id profile decrypt encrypt emulate completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -392,7 +398,7 @@ _sensoro__mqtt() {
             return 0
             ;;
         sensoro__mqtt__subcmd__help)
-            opts="listen connect validate-id profile decrypt encrypt emulate completions man help"
+            opts="listen watch connect validate-id profile decrypt encrypt emulate completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -616,6 +622,20 @@ _sensoro__mqtt() {
             return 0
             ;;
         sensoro__mqtt__subcmd__help__subcmd__validate__subcmd__id)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sensoro__mqtt__subcmd__help__subcmd__watch)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1025,6 +1045,83 @@ _sensoro__mqtt() {
                     ;;
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sensoro__mqtt__subcmd__watch)
+            opts="-h -V --demo --app-id --app-secret --app-key --host --port --tls --ca-file --profile --client-id --qos --topic --clean --max-payload --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --app-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --app-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --app-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --qos)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --topic)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --clean)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --max-payload)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -23,6 +23,7 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand listen 'Subscribe to users/<AppID>/devices and print every push'
+            cand watch 'A live dashboard of the app''s devices: one row per device, alarms and silent ones marked'
             cand connect 'Check credentials and connectivity step by step, and explain any refusal'
             cand validate-id 'Check clientIds against the platform rule (for humans and CI)'
             cand profile 'Manage stored credential profiles'
@@ -59,6 +60,27 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
             cand --compact 'Pretty format: one line per push'
             cand --wide 'Pretty format: never wrap or shorten'
             cand --envelope 'JSON lines become {received_at, topic, qos, retain, dup, push}'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sensoro-mqtt;watch'= {
+            cand --app-id 'AppID (MQTT username) [env: SENSORO_APP_ID]'
+            cand --app-secret 'AppSecret (MQTT password); prefer SENSORO_APP_SECRET, a profile or the prompt'
+            cand --app-key 'AppKey to decrypt safe-mode pushes [env: SENSORO_APP_KEY]'
+            cand --host 'Broker host from the platform''s developer page [env: SENSORO_HOST]'
+            cand --port 'Broker port [env: SENSORO_PORT; default 1883]'
+            cand --ca-file 'CA bundle (PEM) to verify the broker''s certificate with (implies --tls)'
+            cand --profile 'Take settings from this profile [env: SENSORO_PROFILE]'
+            cand --client-id 'The clientId [default: <AppID>/<suffix>]'
+            cand --qos 'Subscription QoS [default: the profile''s qos, else 1]'
+            cand --topic 'Subscribe to this topic instead of users/<AppID>/devices'
+            cand --clean 'Clean session; false with a fixed --client-id keeps QoS 1 pushes sent while away'
+            cand --max-payload 'Largest push accepted (e.g. 512k, 16M; up to 255MiB); a bigger one stops watch'
+            cand --color 'Colour (NO_COLOR is honoured)'
+            cand --demo 'Watch a built-in emulator (demo app, one simulated device of each known type)'
+            cand --tls 'Connect with TLS (rustls; the system''s root certificates unless --ca-file)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -238,6 +260,7 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
         }
         &'sensoro-mqtt;help'= {
             cand listen 'Subscribe to users/<AppID>/devices and print every push'
+            cand watch 'A live dashboard of the app''s devices: one row per device, alarms and silent ones marked'
             cand connect 'Check credentials and connectivity step by step, and explain any refusal'
             cand validate-id 'Check clientIds against the platform rule (for humans and CI)'
             cand profile 'Manage stored credential profiles'
@@ -249,6 +272,8 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sensoro-mqtt;help;listen'= {
+        }
+        &'sensoro-mqtt;help;watch'= {
         }
         &'sensoro-mqtt;help;connect'= {
         }

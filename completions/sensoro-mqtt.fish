@@ -27,6 +27,7 @@ end
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -s h -l help -d 'Print help'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -s V -l version -d 'Print version'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "listen" -d 'Subscribe to users/<AppID>/devices and print every push'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "watch" -d 'A live dashboard of the app\'s devices: one row per device, alarms and silent ones marked'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "connect" -d 'Check credentials and connectivity step by step, and explain any refusal'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "validate-id" -d 'Check clientIds against the platform rule (for humans and CI)'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "profile" -d 'Manage stored credential profiles'
@@ -68,6 +69,26 @@ complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -l wid
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -l envelope -d 'JSON lines become {received_at, topic, qos, retain, dup, push}'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand listen" -s V -l version -d 'Print version'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand watch" -l app-id -d 'AppID (MQTT username) [env: SENSORO_APP_ID]' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand watch" -l app-secret -d 'AppSecret (MQTT password); prefer SENSORO_APP_SECRET, a profile or the prompt' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand watch" -l app-key -d 'AppKey to decrypt safe-mode pushes [env: SENSORO_APP_KEY]' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand watch" -l host -d 'Broker host from the platform\'s developer page [env: SENSORO_HOST]' -r -f -a "(__fish_print_hostnames)"
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand watch" -l port -d 'Broker port [env: SENSORO_PORT; default 1883]' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand watch" -l ca-file -d 'CA bundle (PEM) to verify the broker\'s certificate with (implies --tls)' -r -F
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand watch" -l profile -d 'Take settings from this profile [env: SENSORO_PROFILE]' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand watch" -l client-id -d 'The clientId [default: <AppID>/<suffix>]' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand watch" -l qos -d 'Subscription QoS [default: the profile\'s qos, else 1]' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand watch" -l topic -d 'Subscribe to this topic instead of users/<AppID>/devices' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand watch" -l clean -d 'Clean session; false with a fixed --client-id keeps QoS 1 pushes sent while away' -r -f -a "true\t''
+false\t''"
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand watch" -l max-payload -d 'Largest push accepted (e.g. 512k, 16M; up to 255MiB); a bigger one stops watch' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand watch" -l color -d 'Colour (NO_COLOR is honoured)' -r -f -a "auto\t'On a terminal unless NO_COLOR is set'
+always\t'Always'
+never\t'Never'"
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand watch" -l demo -d 'Watch a built-in emulator (demo app, one simulated device of each known type)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand watch" -l tls -d 'Connect with TLS (rustls; the system\'s root certificates unless --ca-file)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand watch" -s V -l version -d 'Print version'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand connect" -l app-id -d 'AppID (MQTT username) [env: SENSORO_APP_ID]' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand connect" -l app-secret -d 'AppSecret (MQTT password); prefer SENSORO_APP_SECRET, a profile or the prompt' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand connect" -l app-key -d 'AppKey to decrypt safe-mode pushes [env: SENSORO_APP_KEY]' -r
@@ -171,16 +192,17 @@ complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand completions" -
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand man" -s h -l help -d 'Print help'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand man" -s V -l version -d 'Print version'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions man help" -f -a "listen" -d 'Subscribe to users/<AppID>/devices and print every push'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions man help" -f -a "connect" -d 'Check credentials and connectivity step by step, and explain any refusal'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions man help" -f -a "validate-id" -d 'Check clientIds against the platform rule (for humans and CI)'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions man help" -f -a "profile" -d 'Manage stored credential profiles'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions man help" -f -a "decrypt" -d 'Decrypt safe-mode payloads: encryptData, a push, or an NDJSON stream'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions man help" -f -a "encrypt" -d 'Encrypt text or pushes the way the platform\'s safe mode does'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions man help" -f -a "emulate" -d 'Run a local broker that behaves like the platform (offline development, demos, tests)'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions man help" -f -a "man" -d 'Print the manual page (roff): sensoro-mqtt man | man -l -'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen connect validate-id profile decrypt encrypt emulate completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt emulate completions man help" -f -a "listen" -d 'Subscribe to users/<AppID>/devices and print every push'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt emulate completions man help" -f -a "watch" -d 'A live dashboard of the app\'s devices: one row per device, alarms and silent ones marked'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt emulate completions man help" -f -a "connect" -d 'Check credentials and connectivity step by step, and explain any refusal'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt emulate completions man help" -f -a "validate-id" -d 'Check clientIds against the platform rule (for humans and CI)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt emulate completions man help" -f -a "profile" -d 'Manage stored credential profiles'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt emulate completions man help" -f -a "decrypt" -d 'Decrypt safe-mode payloads: encryptData, a push, or an NDJSON stream'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt emulate completions man help" -f -a "encrypt" -d 'Encrypt text or pushes the way the platform\'s safe mode does'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt emulate completions man help" -f -a "emulate" -d 'Run a local broker that behaves like the platform (offline development, demos, tests)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt emulate completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt emulate completions man help" -f -a "man" -d 'Print the manual page (roff): sensoro-mqtt man | man -l -'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt emulate completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "list" -d 'List stored profiles (the default one is marked with *)'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "show" -d 'Show one profile (the default one without NAME); secrets are masked'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "add" -d 'Store a new profile (or replace one with --force)'

@@ -34,6 +34,9 @@ pub enum Command {
     /// Subscribe to users/<AppID>/devices and print every push
     #[command(after_help = LISTEN_HELP)]
     Listen(ListenArgs),
+    /// A live dashboard of the app's devices: one row per device, alarms and silent ones marked
+    #[command(after_help = WATCH_HELP)]
+    Watch(WatchArgs),
     /// Check credentials and connectivity step by step, and explain any refusal
     #[command(after_help = CONNECT_HELP)]
     Connect(ConnectArgs),
@@ -244,6 +247,34 @@ pub struct ConnectionArgs {
     /// Subscribe to this topic instead of users/<AppID>/devices
     #[arg(long)]
     pub topic: Option<String>,
+}
+
+const WATCH_HELP: &str = "\
+Keys: q quit, / filter, arrows or hjkl move, PgUp/PgDn, Enter open a device, Esc back,
+s cycle the sort (alarm first, sn, type, age), ? help. A device is stale when silent for
+more than twice its own interval; alarms come from the device catalogue. Needs a terminal:
+to script, use `listen --format json`.
+
+Exit status: 0 after q/Ctrl-C/SIGTERM; 2 usage error (also: not a terminal);
+3 network failure; 4 refused by the broker; 6 configuration error.";
+
+/// `watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Watch a built-in emulator (demo app, one simulated device of each known type)
+    #[arg(long, conflicts_with_all = ["app_id", "app_secret", "host", "port", "profile", "client_id", "topic", "tls", "ca_file"])]
+    pub demo: bool,
+    #[command(flatten)]
+    pub conn: ConnectionArgs,
+    /// Clean session; false with a fixed --client-id keeps QoS 1 pushes sent while away
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set, help_heading = "Connection")]
+    pub clean: bool,
+    /// Largest push accepted (e.g. 512k, 16M; up to 255MiB); a bigger one stops watch
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = crate::mqtt::parse_size, help_heading = "Connection")]
+    pub max_payload: usize,
+    /// Colour (NO_COLOR is honoured)
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN", help_heading = "Output")]
+    pub color: ColorArg,
 }
 
 /// `listen`.

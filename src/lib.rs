@@ -3,6 +3,7 @@
 //! The library holds all the logic; the binary only parses the command line, calls
 //! [`commands::run`] and turns an [`error::Error`] into an exit code.
 
+pub mod catalog;
 pub mod cli;
 pub mod client_id;
 pub mod commands;
@@ -18,3 +19,4 @@ pub mod probe;
 pub mod push;
 pub mod secret;
 pub mod tls;
+pub mod watch;

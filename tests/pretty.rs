@@ -556,3 +556,92 @@ fn compact_mode_is_one_line_per_push() {
     ];
     check("compact_stream", &inputs, compact());
 }
+
+/// Every deviceType in PLATFORM.md's table ("Device types seen in the platform's public apps").
+const PLATFORM_TYPES: &[&str] = &[
+    "node",
+    "temp_humi",
+    "temp_humi_one",
+    "ch4",
+    "siter_ch4",
+    "co",
+    "co2",
+    "lpg",
+    "fhsj_lpg",
+    "pm",
+    "smoke",
+    "fhsj_smoke",
+    "leak",
+    "cover",
+    "zcrd_water",
+    "tracker",
+    "dianbiao",
+    "zcrd_ammeter",
+    "fhsj_elec_fires",
+    "zcrd_door",
+    "zcrd_infrared",
+    "zcrd_magnetic",
+    "zcrd_manual",
+    "zcrd_sound_light",
+];
+
+#[test]
+fn every_platform_device_type_renders_with_its_units() {
+    use sensoro_mqtt::catalog::{self, Role};
+    for device_type in PLATFORM_TYPES {
+        let spec = catalog::device_type(device_type)
+            .unwrap_or_else(|| panic!("{device_type} is not in the catalogue"));
+        let mut data = serde_json::Map::new();
+        data.insert("battery".into(), json!(77));
+        for name in spec.fields {
+            let field = catalog::field(name).unwrap_or_else(|| panic!("{name} unknown"));
+            let value = match field.role {
+                Role::Alarm(_) | Role::State => json!(1),
+                _ => json!(12.5),
+            };
+            data.insert((*name).to_owned(), value);
+        }
+        let push_value = envelope("0117C9TYPE", device_type, Value::Object(data));
+        let text = rendered(&[push(push_value)], &block());
+        assert!(
+            text.contains("77 %"),
+            "{device_type}: battery unit missing in\n{text}"
+        );
+        for name in spec.fields {
+            let Some(field) = catalog::field(name) else {
+                continue;
+            };
+            let shown = field.label.unwrap_or(field.name);
+            let expected = match field.role {
+                Role::Alarm(_) => format!("{shown}  1  ⚠ ALARM"),
+                Role::State => format!("{shown}  1"),
+                _ if field.unit.is_empty() => format!("{shown}  12.5"),
+                _ => format!("12.5 {}", field.unit),
+            };
+            let found = text.lines().any(|line| {
+                line.contains(shown) && {
+                    let squeezed = line.split_whitespace().collect::<Vec<_>>().join(" ");
+                    squeezed.contains(&expected.split_whitespace().collect::<Vec<_>>().join(" "))
+                }
+            });
+            assert!(
+                found,
+                "{device_type}: field {name} not shown as '{expected}' in\n{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_unknown_device_type_and_field_still_show() {
+    let push_value = envelope(
+        "0117C9ODD1",
+        "quantum_flux",
+        json!({"flux": 3.25, "mood": "calm", "battery": 50}),
+    );
+    let text = rendered(&[push(push_value)], &block());
+    assert!(text.contains("quantum_flux"), "{text}");
+    assert!(text.contains("flux") && text.contains("3.25"), "{text}");
+    assert!(text.contains("mood") && text.contains("calm"), "{text}");
+    assert!(text.contains("50 %"), "{text}");
+}

@@ -11,12 +11,11 @@ use std::time::{Duration, Instant};
 use rumqttc::mqttbytes::QoS;
 
 use crate::cli::{FormatArg, ListenArgs};
-use crate::config::{Env, Qos, Resolver};
+use crate::config::{Env, Qos};
 use crate::crypto::{AppKey, SafeModeCodec};
-use crate::emulator::{self, AppConfig, Emulator, EmulatorConfig, EmulatorHandle};
 use crate::error::{Error, ExitKind, Result};
 use crate::mqtt::session::{AckToken, Event, Message, Messages, Session, SessionEnd};
-use crate::mqtt::{self, Backoff, SessionSettings};
+use crate::mqtt::{self, Backoff};
 use crate::output::pretty::PrettyOptions;
 use crate::output::printer::{OutputFormat, Printer, Received};
 use crate::output::sink::{Chunk, Sink, Written};
@@ -24,9 +23,8 @@ use crate::output::summary::Summary;
 use crate::output::terminal;
 use crate::output::ColorChoice;
 use crate::push::{PushReader, PushRef, Reading, SafeMode};
-use crate::secret::Secret;
 
-use super::target::{self, random_suffix};
+use super::plan::{self, Plan, PlanInputs};
 
 /// A connection lost this soon after CONNACK counts as "kicked".
 const KICK_WINDOW: Duration = Duration::from_secs(3);
@@ -45,119 +43,26 @@ pub fn run(args: &ListenArgs, env: Env) -> Result<()> {
     runtime.block_on(listen(args, env))
 }
 
-/// What a listen run resolved to before any network I/O.
-struct Plan {
-    settings: SessionSettings,
-    topic: String,
-    qos: Qos,
-    app_key: Option<Secret>,
-    /// What was sent as whom and where each value came from (secrets masked), for errors.
-    credentials: String,
-}
-
 async fn listen(args: &ListenArgs, env: Env) -> Result<()> {
+    let inputs = PlanInputs {
+        conn: &args.conn,
+        clean: args.clean,
+        max_payload: args.max_payload,
+    };
     let demo = if args.demo {
-        Some(start_demo().await?)
+        Some(plan::start_demo(plan::LISTEN_DEMO_DEVICES).await?)
     } else {
         None
     };
     let plan = match &demo {
-        Some(handle) => demo_plan(args, handle),
-        None => resolve_plan(args, env)?,
+        Some(handle) => plan::demo_plan(&inputs, handle),
+        None => plan::resolve_plan(&inputs, env)?,
     };
     let result = run_session(args, &plan).await;
     if let Some(handle) = demo {
         handle.shutdown().await;
     }
     result
-}
-
-async fn start_demo() -> Result<EmulatorHandle> {
-    let app = AppConfig::demo();
-    let config = EmulatorConfig {
-        bind: "127.0.0.1:0"
-            .parse()
-            .map_err(|_| Error::usage("bad bind address"))?,
-        apps: vec![app],
-        devices: 6,
-        interval: Duration::from_millis(700),
-        ..EmulatorConfig::default()
-    };
-    let handle = Emulator::start(config).await?;
-    eprintln!(
-        "demo: built-in emulator on {} (AppID '{}'); Ctrl-C to stop",
-        handle.local_addr(),
-        emulator::DEMO_APP_ID
-    );
-    Ok(handle)
-}
-
-fn demo_plan(args: &ListenArgs, handle: &EmulatorHandle) -> Plan {
-    let addr = handle.local_addr();
-    let app_id = emulator::DEMO_APP_ID.to_owned();
-    Plan {
-        settings: SessionSettings {
-            host: addr.ip().to_string(),
-            port: addr.port(),
-            client_id: format!("{app_id}/{}", random_suffix()),
-            app_id: app_id.clone(),
-            app_secret: Secret::new(emulator::DEMO_APP_SECRET),
-            clean_session: true,
-            keep_alive: Duration::from_secs(30),
-            tls: None,
-            max_payload: args.max_payload,
-        },
-        topic: emulator::topic_for(&app_id),
-        qos: args
-            .conn
-            .qos
-            .and_then(Qos::from_level)
-            .unwrap_or(Qos::AtLeastOnce),
-        app_key: Some(Secret::new(emulator::DEMO_APP_KEY)),
-        credentials: "the demo app's built-in credentials".to_owned(),
-    }
-}
-
-fn resolve_plan(args: &ListenArgs, env: Env) -> Result<Plan> {
-    let resolver = target::resolver(&args.conn, env);
-    let plan = build_plan(args, &resolver);
-    super::print_resolver_messages(&resolver);
-    plan
-}
-
-fn build_plan(args: &ListenArgs, resolver: &Resolver) -> Result<Plan> {
-    let app_id = resolver.app_id()?.value;
-    let client_id = match &args.conn.client_id {
-        Some(id) => id.clone(),
-        None => {
-            let suffix = resolver.client_suffix()?.unwrap_or_else(random_suffix);
-            format!("{app_id}/{suffix}")
-        }
-    };
-    target::check_client_id(&app_id, &client_id)?;
-    let target = target::resolve(&args.conn, resolver)?;
-    let credentials = format!(
-        "{}, clientId '{client_id}'",
-        target::describe_credentials(&target)
-    );
-    let settings = SessionSettings {
-        app_secret: target.app_secret.value,
-        host: target.host,
-        port: target.port,
-        app_id,
-        client_id,
-        clean_session: args.clean,
-        keep_alive: Duration::from_secs(30),
-        tls: target.tls,
-        max_payload: args.max_payload,
-    };
-    Ok(Plan {
-        topic: target.topic,
-        qos: target.qos,
-        app_key: target.app_key,
-        credentials,
-        settings,
-    })
 }
 
 /// Counters for the summary.

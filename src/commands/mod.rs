@@ -7,9 +7,11 @@ pub mod decrypt;
 pub mod emulate;
 pub mod listen;
 pub mod man;
+pub(crate) mod plan;
 pub mod profile;
 pub mod target;
 pub mod validate_id;
+pub mod watch;
 
 use crate::cli::{Cli, Command};
 use crate::config::Env;
@@ -20,6 +22,7 @@ pub fn run(cli: Cli) -> Result<()> {
     let env = Env::from_process();
     match cli.command {
         Command::Listen(args) => listen::run(&args, env),
+        Command::Watch(args) => watch::run(&args, env),
         Command::Connect(args) => connect::run(&args, env),
         Command::ValidateId(args) => validate_id::run(&args, env),
         Command::Profile(command) => profile::run(command, &env),

@@ -1,5 +1,7 @@
-//! Simulated devices: a temperature/humidity node, smoke, leak, CH4 gas, geomagnetic parking,
-//! PM2.5 and light sensors, each with a draining battery and an occasional alarm, producing
+//! Simulated devices: one of each type in the device catalogue ([`crate::catalog`]) in turn —
+//! climate nodes, gas (CH4, CO, CO2, LPG), particulates, smoke, leak, manhole covers, water
+//! level, trackers, electricity meters, door and motion contacts, … — each with its fields
+//! drifting inside a healthy band, a draining battery and an occasional alarm, producing
 //! pushes shaped like the platform's (see PLATFORM.md, "The push").
 //!
 //! Everything random comes from one seeded generator, so a seed always gives the same pushes;
@@ -7,6 +9,8 @@
 //! and knows nothing about sockets or sessions.
 
 use serde_json::{json, Map, Value};
+
+use crate::catalog::{self, DeviceSpec, Role};
 
 /// SplitMix64: a tiny, well-distributed generator; plenty for made-up sensor readings.
 #[derive(Debug, Clone)]
@@ -47,40 +51,9 @@ impl Rng {
     }
 }
 
-/// The kinds of device simulated, with the `deviceType` each reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Node,
-    Smoke,
-    Leak,
-    Ch4,
-    Parking,
-    Pm25,
-    Light,
-}
-
-const KINDS: [Kind; 7] = [
-    Kind::Node,
-    Kind::Smoke,
-    Kind::Leak,
-    Kind::Ch4,
-    Kind::Parking,
-    Kind::Pm25,
-    Kind::Light,
-];
-
-impl Kind {
-    fn device_type(self) -> &'static str {
-        match self {
-            Kind::Node => "node",
-            Kind::Smoke => "smoke",
-            Kind::Leak => "leak",
-            Kind::Ch4 => "ch4",
-            Kind::Parking => "parking",
-            Kind::Pm25 => "pm2_5",
-            Kind::Light => "light",
-        }
-    }
+/// The device types simulated: every type of the catalogue, by its usual name.
+fn kinds() -> &'static [DeviceSpec] {
+    catalog::DEVICES
 }
 
 /// Probability that a reading is an alarm.
@@ -92,11 +65,15 @@ const DRAIN_CHANCE: f64 = 0.05;
 struct Device {
     app: usize,
     sn: String,
-    kind: Kind,
+    kind: &'static DeviceSpec,
     battery: u8,
     interval: u32,
-    /// Slowly drifting readings (temperature and humidity, or the magnetic field).
-    drift: [f64; 3],
+    /// The current value of each numeric field of `kind`, drifting slowly.
+    values: Vec<f64>,
+    /// Sends its alarm fields as booleans (else as 0/1): the platform's sources disagree.
+    bool_alarms: bool,
+    /// The parking sensor's magnetic baseline and whether a car stands on it.
+    drift: f64,
     occupied: bool,
 }
 
@@ -124,22 +101,30 @@ impl Simulator {
         let apps = app_ids.len().max(1);
         let sn_base = rng.next_u64();
         let kind_offset = rng.next_u64();
+        let kinds = kinds();
         let devices = (0..devices)
             .map(|index| {
-                let kind_index = (kind_offset.wrapping_add(index as u64) % 7) as usize;
+                let kind_index =
+                    (kind_offset.wrapping_add(index as u64) % kinds.len() as u64) as usize;
+                let kind = &kinds[kind_index];
                 // An odd step makes the 16-bit serial suffix a bijection of the index.
                 let suffix = sn_base.wrapping_add((index as u64).wrapping_mul(0x9E37)) & 0xFFFF;
                 Device {
                     app: index % apps,
                     sn: format!("0117C9{suffix:04X}"),
-                    kind: KINDS[kind_index],
+                    kind,
                     battery: u8::try_from(rng.int(60, 100)).unwrap_or(100),
                     interval: [60, 300, 600][(rng.next_u64() % 3) as usize],
-                    drift: [
-                        rng.range(18.0, 26.0),
-                        rng.range(30.0, 60.0),
-                        rng.range(-20.0, 20.0),
-                    ],
+                    values: kind
+                        .fields
+                        .iter()
+                        .map(|name| {
+                            let (low, high) = typical(name);
+                            rng.range(low, high)
+                        })
+                        .collect(),
+                    bool_alarms: rng.chance(0.5),
+                    drift: rng.range(-20.0, 20.0),
                     occupied: rng.chance(0.5),
                 }
             })
@@ -167,7 +152,7 @@ impl Simulator {
             envelope.insert("appId".into(), app_id.into());
             envelope.insert("sn".into(), device.sn.clone().into());
             envelope.insert("type".into(), if alarm { "alarm" } else { "text" }.into());
-            envelope.insert("deviceType".into(), device.kind.device_type().into());
+            envelope.insert("deviceType".into(), device.kind.names[0].into());
             envelope.insert("createdTime".into(), created_ms.into());
             envelope.insert("msgId".into(), msg_id.into());
             pushes.push(SimPush {
@@ -180,65 +165,114 @@ impl Simulator {
     }
 }
 
-fn one_decimal(value: f64) -> f64 {
-    (value * 10.0).round() / 10.0
+/// The band a field's simulated value starts in and wanders within (in the field's unit):
+/// what a healthy device reads, well inside the catalogue's range.
+fn typical(name: &str) -> (f64, f64) {
+    match name {
+        "temperature" | "temp1" => (18.0, 26.0),
+        "humidity" => (30.0, 60.0),
+        "ch4" | "lpg" => (0.0, 20.0),
+        "lel" => (0.0, 2.0),
+        "co" => (0.0, 10.0),
+        "co2" => (400.0, 800.0),
+        "pm2_5" => (5.0, 60.0),
+        "pm10" => (10.0, 90.0),
+        "level" => (0.2, 1.5),
+        "latitude" => (39.85, 39.95),
+        "longitude" => (116.30, 116.45),
+        "CURRENT_A" | "curr_val" => (0.5, 10.0),
+        "VOLTAGE_A" | "vol_val" => (215.0, 235.0),
+        "TOTAL_POWER" | "elec_energy_val" => (100.0, 5000.0),
+        "leakage_val" => (0.0, 30.0),
+        "temp_val" => (20.0, 45.0),
+        "power_val" => (0.1, 2.0),
+        "light" => (0.0, 2000.0),
+        _ => catalog::field(name)
+            .and_then(|spec| spec.range)
+            .map_or((0.0, 100.0), |(low, high)| (low, low + (high - low) / 4.0)),
+    }
 }
 
-/// The `data` object of one reading: housekeeping plus the device's one sensor.
+/// Rounds to the field's precision (at most six places).
+fn rounded(value: f64, decimals: usize) -> Value {
+    let scale = 10f64.powi(i32::try_from(decimals.min(6)).unwrap_or(6));
+    let value = (value * scale).round() / scale;
+    if decimals == 0 {
+        (value as i64).into()
+    } else {
+        value.into()
+    }
+}
+
+/// The `data` object of one reading: housekeeping plus the device's sensor fields, from the
+/// catalogue. An alarm sets the type's alarm field, or (for a type without one) sends its
+/// main reading far above its usual band.
 fn reading(device: &mut Device, rng: &mut Rng, alarm: bool) -> Value {
     let mut data = Map::new();
     data.insert("battery".into(), device.battery.into());
     data.insert("interval".into(), device.interval.into());
-    let [a, b, c] = &mut device.drift;
-    let (key, value): (&str, Value) = match device.kind {
-        Kind::Node => {
-            *a = (*a + rng.range(-0.3, 0.3)).clamp(5.0, 35.0);
-            *b = (*b + rng.range(-1.0, 1.0)).clamp(15.0, 95.0);
-            let temperature = if alarm { rng.range(45.0, 60.0) } else { *a };
-            data.insert("temperature".into(), one_decimal(temperature).into());
-            ("humidity", one_decimal(*b).into())
-        }
-        Kind::Smoke => ("smoke", u8::from(alarm).into()),
-        Kind::Leak => ("leak", alarm.into()),
-        Kind::Ch4 => (
-            "ch4",
-            if alarm {
-                rng.int(1000, 5000)
-            } else {
-                rng.int(0, 20)
+    let kind = device.kind;
+    let has_alarm_field = kind.alarm_field().is_some();
+    for (index, name) in kind.fields.iter().enumerate() {
+        let Some(spec) = catalog::field(name) else {
+            continue;
+        };
+        let value = match spec.role {
+            Role::Alarm(_) if kind.names[0] == "parking" => magnetic(device, rng, alarm),
+            Role::Alarm(_) => {
+                let set = alarm && kind.alarm_field().is_some_and(|a| a.name == spec.name);
+                if device.bool_alarms {
+                    set.into()
+                } else {
+                    u8::from(set).into()
+                }
             }
-            .into(),
-        ),
-        Kind::Parking => {
-            if rng.chance(0.1) {
-                device.occupied = !device.occupied;
+            Role::State => {
+                if device.bool_alarms {
+                    true.into()
+                } else {
+                    1.into()
+                }
             }
-            let lift = if device.occupied { 60.0 } else { 0.0 };
-            let spike = if alarm { 500.0 } else { 0.0 };
-            let mut axis = |base: f64| (base + rng.range(-3.0, 3.0) + spike).round() as i64;
-            let magnetic = json!({ "x": axis(*c), "y": axis(-*c / 2.0), "z": axis(40.0 + lift) });
-            ("magnetic", magnetic)
-        }
-        Kind::Pm25 => (
-            "pm2_5",
-            if alarm {
-                rng.int(250, 500)
-            } else {
-                rng.int(5, 60)
+            _ => {
+                let (low, high) = typical(name);
+                let current = &mut device.values[index];
+                if matches!(*name, "TOTAL_POWER" | "elec_energy_val") {
+                    *current += rng.range(0.0, 0.05);
+                } else {
+                    let step = (high - low) * 0.02;
+                    *current = (*current + rng.range(-step, step)).clamp(low, high);
+                }
+                let spike = alarm && !has_alarm_field && index == 0;
+                let shown = if spike {
+                    high + (high - low) * rng.range(1.0, 2.0)
+                } else {
+                    *current
+                };
+                // One decimal reads like a real sensor; positions keep their precision.
+                let places = if spec.decimals >= 6 {
+                    6
+                } else {
+                    spec.decimals.min(1)
+                };
+                rounded(shown, places)
             }
-            .into(),
-        ),
-        Kind::Light => {
-            let lux = if alarm {
-                rng.range(50_000.0, 80_000.0)
-            } else {
-                rng.range(0.0, 2000.0)
-            };
-            ("light", one_decimal(lux).into())
-        }
-    };
-    data.insert(key.into(), value);
+        };
+        data.insert((*name).into(), value);
+    }
     Value::Object(data)
+}
+
+/// The geomagnetic parking sensor's field vector: a car lifts z, an alarm spikes all axes.
+fn magnetic(device: &mut Device, rng: &mut Rng, alarm: bool) -> Value {
+    if rng.chance(0.1) {
+        device.occupied = !device.occupied;
+    }
+    let lift = if device.occupied { 60.0 } else { 0.0 };
+    let spike = if alarm { 500.0 } else { 0.0 };
+    let c = device.drift;
+    let mut axis = |base: f64| (base + rng.range(-3.0, 3.0) + spike).round() as i64;
+    json!({ "x": axis(c), "y": axis(-c / 2.0), "z": axis(40.0 + lift) })
 }
 
 /// The push as one JSON object: the envelope with `data` (or, in safe mode, `encryptData`)
@@ -278,14 +312,25 @@ mod tests {
 
     #[test]
     fn pushes_have_the_platform_shape() {
-        let mut sim = Simulator::new(7, 7, apps());
+        let types = kinds().len();
+        let mut sim = Simulator::new(7, types, apps());
         let pushes = sim.round(1_732_400_000_000);
-        let kinds: Vec<&str> = pushes
+        let kinds_seen: Vec<&str> = pushes
             .iter()
             .filter_map(|p| p.envelope["deviceType"].as_str())
             .collect();
-        for kind in ["node", "smoke", "leak", "ch4", "parking", "pm2_5", "light"] {
-            assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
+        for kind in kinds() {
+            let name = kind.names[0];
+            assert!(
+                kinds_seen.contains(&name),
+                "{name} missing from {kinds_seen:?}"
+            );
+        }
+        for name in ["dianbiao", "cover", "tracker", "co", "co2"] {
+            assert!(
+                kinds_seen.contains(&name),
+                "{name} missing from {kinds_seen:?}"
+            );
         }
         for push in &pushes {
             let keys: Vec<&str> = push.envelope.keys().map(String::as_str).collect();
@@ -297,6 +342,39 @@ mod tests {
             assert!(sn.starts_with("0117C9") && sn.len() == 10, "{sn}");
             assert_eq!(push.envelope["appId"], apps()[push.app]);
             assert!(push.data["battery"].is_u64() && push.data["interval"].is_u64());
+            let device_type = push.envelope["deviceType"].as_str().unwrap_or_default();
+            let spec = catalog::device_type(device_type);
+            for field in spec.map_or(&[][..], |spec| spec.fields) {
+                assert!(
+                    push.data.get(field).is_some(),
+                    "{device_type} lacks {field}: {}",
+                    push.data
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn readings_stay_in_the_catalogue_range_unless_alarming() {
+        let mut sim = Simulator::new(11, kinds().len() * 2, apps());
+        for _ in 0..200 {
+            for push in sim.round(0) {
+                if push.envelope["type"] == "alarm" {
+                    continue;
+                }
+                let Value::Object(data) = &push.data else {
+                    panic!("data is not an object");
+                };
+                for (name, value) in data {
+                    let range = catalog::field(name).and_then(|spec| spec.range);
+                    if let (Some((low, high)), Some(number)) = (range, value.as_f64()) {
+                        assert!(
+                            (low..=high).contains(&number),
+                            "{name}={number} outside {low}..{high}"
+                        );
+                    }
+                }
+            }
         }
     }
 
@@ -316,7 +394,7 @@ mod tests {
 
     #[test]
     fn alarms_happen_and_batteries_drain() {
-        let mut sim = Simulator::new(3, 7, apps());
+        let mut sim = Simulator::new(3, 21, apps());
         let first = sim.round(0);
         let mut alarms = 0;
         let mut last = Vec::new();
@@ -327,7 +405,7 @@ mod tests {
                 .filter(|p| p.envelope["type"] == "alarm")
                 .count();
         }
-        assert!(alarms > 10, "only {alarms} alarms in 2100 readings");
+        assert!(alarms > 10, "only {alarms} alarms in 6300 readings");
         let total = |pushes: &[SimPush]| -> u64 {
             pushes
                 .iter()

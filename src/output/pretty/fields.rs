@@ -5,6 +5,7 @@
 use serde_json::{Map, Number, Value};
 
 use super::values;
+use crate::catalog::{self, Role};
 
 /// A field ready to be laid out: its display name and what it holds.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,62 +41,6 @@ pub(super) enum Reading<'a> {
     /// Anything else, shown as sent.
     Plain(&'a Value),
 }
-
-/// A reading the platform documents (or that is common enough to recognise) and its unit.
-struct Known {
-    names: &'static [&'static str],
-    label: Option<&'static str>,
-    unit: &'static str,
-    decimals: usize,
-}
-
-/// Known readings that describe the device's set-up, not what it senses.
-const SETTINGS: &[&str] = &["interval"];
-
-const KNOWN: &[Known] = &[
-    known(&["temperature", "temp"], None, "°C", 2),
-    known(&["humidity", "hum"], None, "%RH", 1),
-    known(&["light", "lux", "illuminance"], None, "lux", 1),
-    known(&["ch4", "co", "co2"], None, "ppm", 1),
-    known(&["pm2_5", "pm25", "pm2.5"], Some("PM2.5"), "µg/m³", 1),
-    known(&["pm10"], Some("PM10"), "µg/m³", 1),
-    known(&["interval"], None, "s", 3),
-];
-
-const fn known(
-    names: &'static [&'static str],
-    label: Option<&'static str>,
-    unit: &'static str,
-    decimals: usize,
-) -> Known {
-    Known {
-        names,
-        label,
-        unit,
-        decimals,
-    }
-}
-
-/// At or below this battery percentage the reading is flagged.
-const LOW_BATTERY_PERCENT: f64 = 20.0;
-
-/// Names (lower case, without `_`/`-`) of fields that mean "something is wrong" when set;
-/// any name containing "alarm" or "alert" counts too.
-const ALARM_NAMES: &[&str] = &[
-    "leak",
-    "leakage",
-    "waterleak",
-    "smoke",
-    "fire",
-    "flame",
-    "tamper",
-    "collision",
-    "flood",
-    "intrusion",
-    "sos",
-    "panic",
-    "fall",
-];
 
 /// Names of fields holding a position as `[lon, lat]` (or `[lat, lon]` when named `lat…`).
 const COORDINATE_NAMES: &[&str] = &[
@@ -155,34 +100,31 @@ fn join(parent: &str, key: &str) -> String {
     }
 }
 
-/// Lower case without `_` and `-`: `waterLeak`, `water_leak` and `WATER-LEAK` are one name.
 fn normalise(key: &str) -> String {
-    key.chars()
-        .filter(|c| !matches!(c, '_' | '-'))
-        .flat_map(char::to_lowercase)
-        .collect()
+    catalog::normalise(key)
 }
 
 /// A recognised field: its display label (if not its own name) and reading.
 fn classify<'a>(key: &str, value: &'a Value) -> Option<(Option<&'static str>, Reading<'a>)> {
     let name = normalise(key);
+    let spec = catalog::field(key);
     if let Value::Number(number) = value {
         if let Some(reading) = battery(&name, number) {
             return Some((None, reading));
         }
-        if let Some(known) = lookup(key) {
+        if let Some(spec) = spec.filter(|spec| measured(spec.role)) {
             let reading = Reading::Measure {
                 number,
-                unit: known.unit,
-                decimals: known.decimals,
+                unit: spec.unit,
+                decimals: spec.decimals,
                 low_battery: false,
-                sensor: !SETTINGS.contains(&name.as_str()),
+                sensor: spec.role == Role::Reading,
                 in_alarm: false,
             };
-            return Some((known.label, reading));
+            return Some((spec.label, reading));
         }
     }
-    if let Some(on) = alarm(&name, value) {
+    if let Some(on) = catalog::alarm_state(key, value) {
         return Some((None, Reading::Flag { value, on }));
     }
     coordinates(&name, value)
@@ -190,13 +132,9 @@ fn classify<'a>(key: &str, value: &'a Value) -> Option<(Option<&'static str>, Re
         .map(|reading| (None, reading))
 }
 
-fn lookup(key: &str) -> Option<&'static Known> {
-    KNOWN.iter().find(|known| {
-        known
-            .names
-            .iter()
-            .any(|name| name.eq_ignore_ascii_case(key))
-    })
+/// Roles shown as a number with a unit (battery has its own rule: a percentage only).
+fn measured(role: Role) -> bool {
+    matches!(role, Role::Reading | Role::Setting)
 }
 
 fn battery<'a>(name: &str, number: &'a Number) -> Option<Reading<'a>> {
@@ -205,7 +143,7 @@ fn battery<'a>(name: &str, number: &'a Number) -> Option<Reading<'a>> {
         number,
         unit: "%",
         decimals: 1,
-        low_battery: percent <= LOW_BATTERY_PERCENT,
+        low_battery: percent <= catalog::LOW_BATTERY_PERCENT,
         sensor: false,
         in_alarm: false,
     })
@@ -213,8 +151,7 @@ fn battery<'a>(name: &str, number: &'a Number) -> Option<Reading<'a>> {
 
 /// Whether a name (a field's, or a push's `type`) means "something is wrong".
 pub(super) fn is_alarm_name(name: &str) -> bool {
-    let name = normalise(name);
-    ALARM_NAMES.contains(&name.as_str()) || name.contains("alarm") || name.contains("alert")
+    catalog::is_alarm_name(name)
 }
 
 /// Marks the sensor readings among `fields` as part of an alarm push.
@@ -228,18 +165,6 @@ pub(super) fn mark_in_alarm(fields: &mut [Field<'_>]) {
         {
             *in_alarm = true;
         }
-    }
-}
-
-/// `Some(on)` for an alarm-like field holding a boolean or a number.
-fn alarm(name: &str, value: &Value) -> Option<bool> {
-    if !is_alarm_name(name) {
-        return None;
-    }
-    match value {
-        Value::Bool(on) => Some(*on),
-        Value::Number(number) => Some(number.as_f64().is_some_and(|n| n != 0.0)),
-        _ => None,
     }
 }
 

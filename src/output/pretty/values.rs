@@ -155,8 +155,10 @@ fn push_measure(line: &mut Line, number: &str, unit: &str, marks: (bool, bool), 
         line.text("⚠", theme::WARN);
     }
     line.text(number, style);
-    line.text(if compact { "" } else { " " }, theme::QUIET);
-    line.text(unit, theme::QUIET);
+    if !unit.is_empty() {
+        line.text(if compact { "" } else { " " }, theme::QUIET);
+        line.text(unit, theme::QUIET);
+    }
     if !compact && low_battery {
         line.text("  ⚠ low battery", theme::WARN);
     }

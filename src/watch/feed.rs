@@ -1,0 +1,236 @@
+//! The adapter between the MQTT session and watch: the only file of `watch` that knows the
+//! session API. Everything else sees a channel of [`WatchInput`] and hands back an
+//! [`AckToken`] once a push is in the model.
+//!
+//! It subscribes after each CONNACK, turns session events into connection states, and
+//! acknowledges QoS 1 pushes only when watch says they are in the model (written → flushed →
+//! send, as listen does once a push is on stdout). Tokens carry the connection they came
+//! from: a packet id means nothing on the next connection, so stale tokens are dropped.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use rumqttc::mqttbytes::QoS;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::model::Connection;
+use crate::config::Qos;
+use crate::error::{Error, ExitKind};
+use crate::mqtt::session::{self, Event, Session, SessionEnd};
+use crate::mqtt::{self, Backoff, SessionSettings};
+
+/// The longest wait, when leaving, for owed acknowledgements and DISCONNECT to go out.
+const SETTLE_LIMIT: Duration = Duration::from_secs(2);
+/// Room in the channel to watch: a burst waits here, not in the broker.
+const INPUT_CAPACITY: usize = 4096;
+
+/// What watch receives.
+#[derive(Debug)]
+pub enum WatchInput {
+    /// A push (any payload) and when it arrived.
+    Push {
+        /// The payload as received.
+        payload: Bytes,
+        /// When it arrived.
+        received_at: Instant,
+        /// Hand this back once the push is in the model.
+        ack: AckToken,
+    },
+    /// The connection changed state.
+    Connection(Connection),
+    /// The session ended for good (a push too large, the session task gone).
+    Failed(Error),
+}
+
+/// Proof that a push was taken, to be acknowledged (QoS 1) by the feed. It is valid on the
+/// connection the push came on only (the session drops it otherwise).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AckToken(Option<session::AckToken>);
+
+impl AckToken {
+    /// A token that acknowledges nothing (QoS 0, or inputs made up by tests).
+    #[must_use]
+    pub fn none() -> Self {
+        AckToken(None)
+    }
+}
+
+/// What the feed needs to open the session.
+#[derive(Debug, Clone)]
+pub struct FeedSettings {
+    /// Broker, credentials, clientId.
+    pub session: SessionSettings,
+    /// The topic to subscribe to.
+    pub topic: String,
+    /// The QoS asked for.
+    pub qos: Qos,
+}
+
+/// A running feed: its inputs, and the way back for acknowledgements.
+#[derive(Debug)]
+pub struct Feed {
+    /// What the session delivers, in order.
+    pub inputs: mpsc::Receiver<WatchInput>,
+    acks: mpsc::UnboundedSender<AckToken>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl Feed {
+    /// Starts the session and the task that adapts it. Must be called within a tokio runtime.
+    #[must_use]
+    pub fn start(settings: FeedSettings) -> Feed {
+        let backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
+        let qos = if settings.qos == Qos::AtMostOnce {
+            QoS::AtMostOnce
+        } else {
+            QoS::AtLeastOnce
+        };
+        let max_payload = settings.session.max_payload;
+        let session = Session::new(settings.session, settings.topic.clone(), qos, backoff);
+        let (tx, inputs) = mpsc::channel(INPUT_CAPACITY);
+        let (acks, ack_rx) = mpsc::unbounded_channel();
+        let (stop, stop_rx) = tokio::sync::oneshot::channel();
+        let adapter = Adapter {
+            topic: settings.topic,
+            max_payload,
+            session,
+            tx,
+        };
+        let task = tokio::spawn(adapter.run(ack_rx, stop_rx));
+        Feed {
+            inputs,
+            acks,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    /// Acknowledges a push that is now in the model.
+    pub fn acknowledge(&self, token: AckToken) {
+        if token.0.is_some() {
+            // The task gone means the session is over: nothing left to acknowledge.
+            let _ = self.acks.send(token);
+        }
+    }
+
+    /// Sends what is owed, disconnects, and waits (bounded) for the task to end.
+    pub async fn close(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = tokio::time::timeout(SETTLE_LIMIT * 2, &mut self.task).await;
+        self.task.abort();
+    }
+}
+
+struct Adapter {
+    topic: String,
+    max_payload: usize,
+    session: Session,
+    tx: mpsc::Sender<WatchInput>,
+}
+
+impl Adapter {
+    async fn run(
+        mut self,
+        mut ack_rx: mpsc::UnboundedReceiver<AckToken>,
+        mut stop: tokio::sync::oneshot::Receiver<()>,
+    ) {
+        loop {
+            tokio::select! {
+                biased;
+                _ = &mut stop => break,
+                Some(token) = ack_rx.recv() => {
+                    self.take(token);
+                    while let Ok(token) = ack_rx.try_recv() {
+                        self.take(token);
+                    }
+                }
+                event = self.session.next() => {
+                    let inputs = match event {
+                        Ok(event) => inputs_of(event, &self.topic),
+                        Err(end) => vec![ended(end, self.max_payload)],
+                    };
+                    let last = inputs.iter().any(|i| matches!(
+                        i,
+                        WatchInput::Failed(_) | WatchInput::Connection(Connection::Refused { .. })
+                    ));
+                    for input in inputs {
+                        if self.tx.send(input).await.is_err() {
+                            return;
+                        }
+                    }
+                    if last {
+                        return;
+                    }
+                }
+            }
+            self.session.flush().await;
+        }
+        self.settle(&mut ack_rx).await;
+    }
+
+    fn take(&mut self, token: AckToken) {
+        if let AckToken(Some(token)) = token {
+            self.session.ack(token);
+        }
+    }
+
+    /// Hands over owed acknowledgements (and those still on their way), then DISCONNECT,
+    /// within [`SETTLE_LIMIT`].
+    async fn settle(&mut self, ack_rx: &mut mpsc::UnboundedReceiver<AckToken>) {
+        while let Ok(token) = ack_rx.try_recv() {
+            self.take(token);
+        }
+        let _ = tokio::time::timeout(SETTLE_LIMIT, self.session.disconnect()).await;
+    }
+}
+
+/// What watch is told of one session event.
+fn inputs_of(event: Event<'_>, topic: &str) -> Vec<WatchInput> {
+    match event {
+        Event::Connected { .. } => vec![WatchInput::Connection(Connection::Connected)],
+        Event::Subscribed { granted: Some(_) } => Vec::new(),
+        Event::Subscribed { granted: None } => vec![WatchInput::Connection(Connection::Refused {
+            reason: format!("the broker refused the subscription to {topic}"),
+        })],
+        Event::Messages(messages) => {
+            let received_at = Instant::now();
+            messages
+                .map(|message| WatchInput::Push {
+                    payload: Bytes::copy_from_slice(message.publish.payload),
+                    received_at,
+                    ack: AckToken(message.ack),
+                })
+                .collect()
+        }
+        Event::Lost {
+            error, retry_in, ..
+        } => vec![WatchInput::Connection(Connection::Reconnecting {
+            reason: format!(
+                "{}; retrying in {:.1}s",
+                error.message(),
+                retry_in.as_secs_f64()
+            ),
+        })],
+    }
+}
+
+/// The session ended for good.
+fn ended(end: SessionEnd, max_payload: usize) -> WatchInput {
+    match end {
+        SessionEnd::Refused(code) => WatchInput::Connection(Connection::Refused {
+            reason: mqtt::refused(code).message().to_owned(),
+        }),
+        SessionEnd::TooLarge(size) => WatchInput::Failed(Error::new(
+            ExitKind::Network,
+            format!(
+                "a push of {} arrived, over --max-payload ({})",
+                mqtt::size_words(size),
+                mqtt::size_words(max_payload)
+            ),
+        )),
+    }
+}

@@ -1,0 +1,310 @@
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use super::*;
+use crate::crypto::{AppKey, SafeModeCodec};
+use crate::push::PushReader;
+
+fn push(sn: &str, device_type: &str, data: Value) -> Vec<u8> {
+    serde_json::to_vec(&json!({"appId": "app", "sn": sn, "type": "text",
+        "deviceType": device_type, "createdTime": 1, "msgId": "m", "data": data}))
+    .unwrap_or_default()
+}
+
+fn take(model: &mut Model, bytes: &[u8], now: Instant) {
+    let mut reader = PushReader::new(None, None, false);
+    let reading = reader.read(bytes);
+    model.ingest(&reading, now);
+}
+
+fn secs(start: Instant, s: u64) -> Instant {
+    start + Duration::from_secs(s)
+}
+
+#[test]
+fn a_device_is_stale_after_twice_its_interval_and_recovers_on_its_next_push() {
+    let t0 = Instant::now();
+    let mut model = Model::new(t0);
+    take(
+        &mut model,
+        &push("A", "node", json!({"interval": 10, "temperature": 20})),
+        t0,
+    );
+    let device = |m: &Model| {
+        m.device("A")
+            .cloned()
+            .unwrap_or_else(|| panic!("A missing"))
+    };
+    assert!(
+        !device(&model).is_stale(secs(t0, 20)),
+        "exactly 2 × interval is not stale yet"
+    );
+    assert!(device(&model).is_stale(secs(t0, 21)));
+    assert_eq!(model.stale_count(secs(t0, 21)), 1);
+    take(
+        &mut model,
+        &push("A", "node", json!({"interval": 10, "temperature": 21})),
+        secs(t0, 25),
+    );
+    assert!(!device(&model).is_stale(secs(t0, 26)));
+    assert_eq!(model.stale_count(secs(t0, 26)), 0);
+}
+
+#[test]
+fn without_an_interval_the_catalogue_default_decides_staleness() {
+    let t0 = Instant::now();
+    let mut model = Model::new(t0);
+    take(&mut model, &push("CO", "co", json!({"co": 3})), t0);
+    take(&mut model, &push("X", "mystery", json!({"x": 3})), t0);
+    let co = catalog::default_interval("co");
+    assert_eq!(co, 60);
+    assert!(!model
+        .device("CO")
+        .is_some_and(|d| d.is_stale(secs(t0, 120))));
+    assert!(model
+        .device("CO")
+        .is_some_and(|d| d.is_stale(secs(t0, 121))));
+    let generic = u64::from(catalog::DEFAULT_INTERVAL_S);
+    assert!(!model
+        .device("X")
+        .is_some_and(|d| d.is_stale(secs(t0, 2 * generic))));
+    assert!(model
+        .device("X")
+        .is_some_and(|d| d.is_stale(secs(t0, 2 * generic + 1))));
+}
+
+#[test]
+fn alarms_are_set_and_cleared_per_catalogue_entry_as_bool_or_number() {
+    let t0 = Instant::now();
+    let mut model = Model::new(t0);
+    let cases = [
+        ("S", "smoke", "smoke", json!(1), json!(0), "smoke"),
+        ("L", "leak", "drop", json!(true), json!(false), "water"),
+        ("C", "cover", "cover", json!(1), json!(0), "open"),
+        ("D", "zcrd_door", "door", json!(true), json!(false), "open"),
+        (
+            "M",
+            "zcrd_manual",
+            "manual_alarm",
+            json!(2),
+            json!(0),
+            "manual alarm",
+        ),
+    ];
+    for (sn, device_type, field, set, clear, word) in cases {
+        take(
+            &mut model,
+            &push(sn, device_type, json!({ field: set })),
+            t0,
+        );
+        let alarms = model
+            .device(sn)
+            .map(|d| d.alarms.clone())
+            .unwrap_or_default();
+        assert_eq!(
+            alarms,
+            [ActiveAlarm {
+                field: field.to_owned(),
+                word
+            }],
+            "{device_type} set"
+        );
+        take(
+            &mut model,
+            &push(sn, device_type, json!({ field: clear })),
+            secs(t0, 1),
+        );
+        assert!(
+            model.device(sn).is_some_and(|d| d.alarms.is_empty()),
+            "{device_type} cleared"
+        );
+    }
+    assert_eq!(model.alarm_count(), 0);
+}
+
+#[test]
+fn an_alarm_type_push_marks_the_device_until_a_normal_push() {
+    let t0 = Instant::now();
+    let mut model = Model::new(t0);
+    let alarm = serde_json::to_vec(&json!({"sn": "N", "deviceType": "node", "type": "alarm",
+        "data": {"temperature": 58.0}}))
+    .unwrap_or_default();
+    take(&mut model, &alarm, t0);
+    assert_eq!(model.alarm_count(), 1);
+    take(
+        &mut model,
+        &push("N", "node", json!({"temperature": 21.0})),
+        secs(t0, 1),
+    );
+    assert_eq!(model.alarm_count(), 0);
+}
+
+#[test]
+fn rows_sort_by_each_key_and_filter_by_sn_or_type() {
+    let t0 = Instant::now();
+    let mut model = Model::new(t0);
+    take(
+        &mut model,
+        &push("B2", "node", json!({"interval": 100})),
+        secs(t0, 3),
+    );
+    take(
+        &mut model,
+        &push("A1", "smoke", json!({"smoke": 1, "interval": 100})),
+        secs(t0, 2),
+    );
+    take(
+        &mut model,
+        &push("C3", "co", json!({"interval": 1})),
+        secs(t0, 1),
+    );
+    let now = secs(t0, 10);
+    let order = |sort, filter| -> Vec<String> {
+        model
+            .rows(now, sort, filter)
+            .iter()
+            .map(|d| d.sn.clone())
+            .collect()
+    };
+    assert_eq!(order(SortKey::Sn, ""), ["A1", "B2", "C3"]);
+    assert_eq!(order(SortKey::Type, ""), ["C3", "B2", "A1"]);
+    assert_eq!(order(SortKey::Age, ""), ["C3", "A1", "B2"]);
+    // Alarm first, then stale (C3: silent 9 s with a 1 s interval), then the rest.
+    assert_eq!(order(SortKey::AlarmFirst, ""), ["A1", "C3", "B2"]);
+    assert_eq!(order(SortKey::Sn, "b"), ["B2"]);
+    assert_eq!(order(SortKey::Sn, "SMO"), ["A1"]);
+    assert_eq!(order(SortKey::Sn, "zzz"), Vec::<String>::new());
+    assert_eq!(
+        SortKey::AlarmFirst.next().next().next().next(),
+        SortKey::AlarmFirst
+    );
+}
+
+#[test]
+fn history_is_a_ring_of_bounded_length_per_numeric_field() {
+    let t0 = Instant::now();
+    let mut model = Model::new(t0);
+    for i in 0..(HISTORY_POINTS as u64 + 50) {
+        let data = json!({"temperature": i, "humidity": 1.5, "battery": 90, "interval": 60,
+            "magnetic": {"x": 1}, "installed": true});
+        take(&mut model, &push("R", "node", data), secs(t0, i));
+    }
+    let Some(device) = model.device("R") else {
+        panic!("R missing");
+    };
+    let temperature = device
+        .history("temperature")
+        .map(|r| r.points().collect::<Vec<_>>());
+    let temperature = temperature.unwrap_or_default();
+    assert_eq!(temperature.len(), HISTORY_POINTS);
+    assert_eq!(
+        temperature.first().map(|p| p.1),
+        Some(50.0),
+        "oldest points dropped"
+    );
+    assert_eq!(temperature.last().map(|p| p.1), Some(649.0));
+    assert_eq!(
+        temperature.last().map(|p| p.0),
+        Some(649.0),
+        "x is seconds since start"
+    );
+    let names: Vec<&str> = device.history.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["temperature", "humidity", "battery", "magnetic.x"]);
+    assert_eq!(device.pushes, HISTORY_POINTS as u64 + 50);
+    assert!(device
+        .main_history()
+        .is_some_and(|ring| ring.len() == HISTORY_POINTS));
+}
+
+#[test]
+fn devices_beyond_the_cap_are_counted_not_kept() {
+    let t0 = Instant::now();
+    let mut model = Model::with_cap(t0, 2);
+    for sn in ["A", "B", "C", "A"] {
+        take(&mut model, &push(sn, "node", json!({})), t0);
+    }
+    assert_eq!(model.device_count(), 2);
+    assert!(model.device("C").is_none());
+    assert!(model.cap_reached());
+    assert_eq!(model.untracked, 1);
+    assert_eq!(model.pushes, 4);
+    assert_eq!(model.device("A").map(|d| d.pushes), Some(2));
+}
+
+#[test]
+fn payloads_that_are_not_pushes_are_counted_and_pushes_without_sn_are_kept() {
+    let t0 = Instant::now();
+    let mut model = Model::new(t0);
+    take(&mut model, b"not json", t0);
+    take(&mut model, b"[1,2]", t0);
+    take(
+        &mut model,
+        br#"{"deviceType":"node","data":{"temperature":1}}"#,
+        t0,
+    );
+    assert_eq!((model.pushes, model.unreadable), (3, 2));
+    assert!(model.device(NO_SN).is_some_and(|d| d.device_type == "node"));
+}
+
+#[test]
+fn safe_mode_pushes_are_decrypted_into_the_model() {
+    let key_text = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+    let key = AppKey::parse(key_text).unwrap_or_else(|e| panic!("test key: {e}"));
+    let codec = SafeModeCodec::new(&key);
+    let sealed = codec
+        .encrypt(br#"{"temperature":23.5,"interval":60}"#, "app")
+        .unwrap_or_else(|e| panic!("encrypt: {e}"));
+    let bytes = serde_json::to_vec(&json!({"appId": "app", "sn": "E", "deviceType": "node",
+        "type": "text", "encryptData": sealed}))
+    .unwrap_or_default();
+    let t0 = Instant::now();
+    let mut model = Model::new(t0);
+    let mut reader = PushReader::new(Some(SafeModeCodec::new(&key)), Some("app".into()), true);
+    let reading = reader.read(&bytes);
+    model.ingest(&reading, t0);
+    let device = model.device("E");
+    assert_eq!(
+        device.map(|d| d.safe_mode.clone()),
+        Some(SafeMode::Decrypted)
+    );
+    assert_eq!(
+        device
+            .and_then(|d| d.data())
+            .and_then(|d| d.get("temperature"))
+            .and_then(Value::as_f64),
+        Some(23.5)
+    );
+    assert_eq!(device.map(|d| d.interval), Some(Duration::from_secs(60)));
+}
+
+#[test]
+fn connection_states_count_reconnects_and_the_rate_is_over_a_window() {
+    let t0 = Instant::now();
+    let mut model = Model::new(t0);
+    model.set_connection(Connection::Connected);
+    model.set_connection(Connection::Reconnecting {
+        reason: "lost".into(),
+    });
+    model.set_connection(Connection::Connected);
+    assert_eq!(model.reconnects, 1);
+    for i in 0..10 {
+        take(
+            &mut model,
+            &push("A", "node", json!({})),
+            t0 + Duration::from_millis(i * 100),
+        );
+    }
+    assert!((model.rate(secs(t0, 1)) - 10.0).abs() < 1e-9);
+    assert!((model.rate(secs(t0, 20)) - 0.0).abs() < 1e-9);
+}
+
+#[test]
+fn types_are_counted_most_common_first() {
+    let t0 = Instant::now();
+    let mut model = Model::new(t0);
+    for (sn, t) in [("1", "smoke"), ("2", "node"), ("3", "node")] {
+        take(&mut model, &push(sn, t, json!({})), t0);
+    }
+    assert_eq!(model.types(), [("node", 2), ("smoke", 1)]);
+}
