@@ -16,6 +16,7 @@ Exit codes:
   4    refused by the broker: CONNACK != 0 or SUBACK failure
   5    decrypt/encrypt failure
   6    configuration or profile error
+  7    relay: a target failed for good (authentication, schema, --give-up passed)
   124  listen --timeout passed before --count was reached";
 
 /// Subscriber and debugging tool for the SENSORO IoT cloud's MQTT service.

@@ -16,5 +16,7 @@ pub mod mqtt;
 pub mod output;
 pub mod probe;
 pub mod push;
+pub mod relay;
 pub mod secret;
 pub mod tls;
+pub mod webhook;
