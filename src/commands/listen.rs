@@ -27,7 +27,7 @@ use crate::output::ColorChoice;
 use crate::push::{PushReader, Reading, SafeMode};
 use crate::secret::Secret;
 
-use super::target::{self, random_suffix};
+use super::target::{self, random_suffix, Plan};
 
 /// A connection lost this soon after CONNACK counts as "kicked".
 const KICK_WINDOW: Duration = Duration::from_secs(3);
@@ -42,16 +42,6 @@ const KICKS_BEFORE_WARNING: u32 = 3;
 pub fn run(args: &ListenArgs, env: Env) -> Result<()> {
     let runtime = super::runtime(1)?;
     runtime.block_on(listen(args, env))
-}
-
-/// What a listen run resolved to before any network I/O.
-struct Plan {
-    settings: SessionSettings,
-    topic: String,
-    qos: Qos,
-    app_key: Option<Secret>,
-    /// What was sent as whom and where each value came from (secrets masked), for errors.
-    credentials: String,
 }
 
 async fn listen(args: &ListenArgs, env: Env) -> Result<()> {
@@ -71,7 +61,7 @@ async fn listen(args: &ListenArgs, env: Env) -> Result<()> {
     result
 }
 
-async fn start_demo() -> Result<EmulatorHandle> {
+pub(crate) async fn start_demo() -> Result<EmulatorHandle> {
     let app = AppConfig::demo();
     let config = EmulatorConfig {
         bind: "127.0.0.1:0"
@@ -133,30 +123,7 @@ fn build_plan(args: &ListenArgs, resolver: &Resolver) -> Result<Plan> {
             format!("{app_id}/{suffix}")
         }
     };
-    target::check_client_id(&app_id, &client_id)?;
-    let target = target::resolve(&args.conn, resolver)?;
-    let credentials = format!(
-        "{}, clientId '{client_id}'",
-        target::describe_credentials(&target)
-    );
-    let settings = SessionSettings {
-        app_secret: target.app_secret.value,
-        host: target.host,
-        port: target.port,
-        app_id,
-        client_id,
-        clean_session: args.clean,
-        keep_alive: Duration::from_secs(30),
-        tls: target.tls,
-        max_payload: args.max_payload,
-    };
-    Ok(Plan {
-        topic: target.topic,
-        qos: target.qos,
-        app_key: target.app_key,
-        credentials,
-        settings,
-    })
+    target::plan(&args.conn, resolver, client_id, args.clean, args.max_payload)
 }
 
 /// Counters for the summary.

@@ -34,6 +34,56 @@ pub struct Target {
     pub topic: String,
 }
 
+/// What a session resolved to before any network I/O.
+pub struct Plan {
+    /// How to open the session.
+    pub settings: crate::mqtt::SessionSettings,
+    /// The topic to subscribe to.
+    pub topic: String,
+    /// The subscription QoS.
+    pub qos: Qos,
+    /// The AppKey for safe mode, when one is given.
+    pub app_key: Option<Secret>,
+    /// What was sent as whom and where each value came from (secrets masked), for errors.
+    pub credentials: String,
+}
+
+/// Resolves a session for `client_id` (checked against the platform rule first): the
+/// settings `listen` and `relay` share.
+pub fn plan(
+    conn: &ConnectionArgs,
+    resolver: &Resolver,
+    client_id: String,
+    clean_session: bool,
+    max_payload: usize,
+) -> Result<Plan> {
+    let app_id = resolver.app_id()?.value;
+    check_client_id(&app_id, &client_id)?;
+    let target = resolve(conn, resolver)?;
+    let credentials = format!(
+        "{}, clientId '{client_id}'",
+        describe_credentials(&target)
+    );
+    let settings = crate::mqtt::SessionSettings {
+        app_secret: target.app_secret.value,
+        host: target.host,
+        port: target.port,
+        app_id,
+        client_id,
+        clean_session,
+        keep_alive: std::time::Duration::from_secs(30),
+        tls: target.tls,
+        max_payload,
+    };
+    Ok(Plan {
+        topic: target.topic,
+        qos: target.qos,
+        app_key: target.app_key,
+        credentials,
+        settings,
+    })
+}
+
 /// A resolver over the connection flags.
 #[must_use]
 pub fn resolver(conn: &ConnectionArgs, env: Env) -> Resolver {
