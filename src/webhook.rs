@@ -48,7 +48,14 @@ impl Signer {
 
     /// True when `signature` is the right one for this request (compared in constant time).
     #[must_use]
-    pub fn verify(&self, nonce: &str, method: &str, url: &str, body: &[u8], signature: &str) -> bool {
+    pub fn verify(
+        &self,
+        nonce: &str,
+        method: &str,
+        url: &str,
+        body: &[u8],
+        signature: &str,
+    ) -> bool {
         let Ok(tag) = base64::engine::general_purpose::STANDARD.decode(signature.trim()) else {
             return false;
         };
@@ -103,7 +110,13 @@ mod tests {
         let signer = Signer::new(&Secret::new("secret-1"));
         assert!(signer.verify("1732400000000", "POST", URL, BODY, VECTOR));
         assert!(!signer.verify("1732400000001", "POST", URL, BODY, VECTOR));
-        assert!(!signer.verify("1732400000000", "POST", "http://127.0.0.1:8080/hook", BODY, VECTOR));
+        assert!(!signer.verify(
+            "1732400000000",
+            "POST",
+            "http://127.0.0.1:8080/hook",
+            BODY,
+            VECTOR
+        ));
         assert!(!signer.verify("1732400000000", "POST", URL, b"{}", VECTOR));
         assert!(!signer.verify("1732400000000", "POST", URL, BODY, "not base64!"));
         let other = Signer::new(&Secret::new("secret-2"));

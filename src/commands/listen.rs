@@ -123,7 +123,13 @@ fn build_plan(args: &ListenArgs, resolver: &Resolver) -> Result<Plan> {
             format!("{app_id}/{suffix}")
         }
     };
-    target::plan(&args.conn, resolver, client_id, args.clean, args.max_payload)
+    target::plan(
+        &args.conn,
+        resolver,
+        client_id,
+        args.clean,
+        args.max_payload,
+    )
 }
 
 /// Counters for the summary.

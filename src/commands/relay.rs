@@ -151,7 +151,8 @@ async fn relay_with(args: &RelayArgs, plan: Plan) -> Result<()> {
     let result = pipeline::run(&mut feed, &mut reader, &mut pipeline, signal).await;
     feed.close(CLOSE_LIMIT).await;
     let summary = pipeline.progress().finish(count);
-    let fresh_line = matches!(result, Ok(pipeline::Ending::Signal)) && std::io::stderr().is_terminal();
+    let fresh_line =
+        matches!(result, Ok(pipeline::Ending::Signal)) && std::io::stderr().is_terminal();
     eprintln!("{}{summary}", if fresh_line { "\n" } else { "" });
     if pipeline.dead_letter().written() > 0 {
         eprintln!(

@@ -60,10 +60,7 @@ pub fn plan(
     let app_id = resolver.app_id()?.value;
     check_client_id(&app_id, &client_id)?;
     let target = resolve(conn, resolver)?;
-    let credentials = format!(
-        "{}, clientId '{client_id}'",
-        describe_credentials(&target)
-    );
+    let credentials = format!("{}, clientId '{client_id}'", describe_credentials(&target));
     let settings = crate::mqtt::SessionSettings {
         app_secret: target.app_secret.value,
         host: target.host,

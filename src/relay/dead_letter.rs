@@ -152,7 +152,11 @@ mod tests {
         let written = std::fs::read_to_string(&path).expect("read");
         let lines: Vec<&str> = written.lines().collect();
         assert_eq!(lines.len(), 2);
-        assert!(lines[0].ends_with(&format!(r#","status":400,"key":"m1","push":{text}}}"#)), "{}", lines[0]);
+        assert!(
+            lines[0].ends_with(&format!(r#","status":400,"key":"m1","push":{text}}}"#)),
+            "{}",
+            lines[0]
+        );
         let second: serde_json::Value = serde_json::from_str(lines[1]).expect("json");
         assert_eq!(second["payload_base64"], "/2hp");
         assert_eq!(dead.written(), 2);

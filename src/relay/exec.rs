@@ -193,7 +193,8 @@ mod tests {
             out.display()
         );
         let mut target = ExecTarget::new(&command, options());
-        let text = r#"{"appId":"foobar","sn":"S1","deviceType":"node","msgId":"m1","data":{"t":1.50}}"#;
+        let text =
+            r#"{"appId":"foobar","sn":"S1","deviceType":"node","msgId":"m1","data":{"t":1.50}}"#;
         let verdicts = target.commit(&[record(text)]).await.expect("commit");
         assert_eq!(verdicts, vec![Verdict::Committed]);
         let written = std::fs::read_to_string(&out).expect("out");
@@ -205,7 +206,10 @@ mod tests {
         let mut target = ExecTarget::new("exit 3", options());
         let batch = [record(r#"{"msgId":"m1","sn":"a"}"#)];
         let first = target.commit(&batch).await.expect("commit");
-        assert!(matches!(&first[0], Verdict::Retry(r) if r.contains("status 3")), "{first:?}");
+        assert!(
+            matches!(&first[0], Verdict::Retry(r) if r.contains("status 3")),
+            "{first:?}"
+        );
         let second = target.commit(&batch).await.expect("commit");
         assert!(matches!(&second[0], Verdict::Rejected { .. }), "{second:?}");
     }
@@ -224,8 +228,15 @@ mod tests {
             .commit(&[record(r#"{"msgId":"m1"}"#)])
             .await
             .expect("commit");
-        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
-        assert!(matches!(&verdicts[0], Verdict::Retry(r) if r.contains("killed")), "{verdicts:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(
+            matches!(&verdicts[0], Verdict::Retry(r) if r.contains("killed")),
+            "{verdicts:?}"
+        );
     }
 
     #[tokio::test]

@@ -244,7 +244,10 @@ impl Feed {
                 } else {
                     String::new()
                 };
-                Ok(format!("subscribed to {} with QoS {granted}{note}", self.topic))
+                Ok(format!(
+                    "subscribed to {} with QoS {granted}{note}",
+                    self.topic
+                ))
             }
             _ => Err(Error::new(
                 ExitKind::Refused,

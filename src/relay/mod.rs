@@ -64,6 +64,9 @@ pub trait Target: Send {
     fn commit<'a>(&'a mut self, batch: &'a [Arc<Record>]) -> CommitFuture<'a>;
 }
 
+/// The retry reason of a push held back behind an earlier push of its device.
+pub const WAITING: &str = "an earlier push of this device is retried";
+
 /// Runs `one` for every push of `batch`, at most `concurrency` at a time, keeping the order
 /// of each device's pushes: they go one after another, and once one of them has to be
 /// retried, the device's later pushes wait (retried too) so they cannot overtake it.
@@ -96,10 +99,7 @@ where
             let mut blocked = false;
             for i in chain {
                 if blocked {
-                    out.push((
-                        i,
-                        Verdict::Retry("an earlier push of this device is retried".to_owned()),
-                    ));
+                    out.push((i, Verdict::Retry(WAITING.to_owned())));
                     continue;
                 }
                 let verdict = one(Arc::clone(&batch[i])).await;
@@ -233,7 +233,10 @@ mod tests {
             redact_url("postgres://relay:s3cret@db:5432/iot?sslmode=disable"),
             "postgres://relay:***@db:5432/iot?sslmode=disable"
         );
-        assert_eq!(redact_url("postgres://relay@db/iot"), "postgres://relay@db/iot");
+        assert_eq!(
+            redact_url("postgres://relay@db/iot"),
+            "postgres://relay@db/iot"
+        );
         assert_eq!(redact_url("http://h/p?a=b@c"), "http://h/p?a=b@c");
     }
 }

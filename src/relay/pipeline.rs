@@ -155,7 +155,10 @@ impl Pipeline {
                         }
                         Verdict::Retry(reason) => {
                             still.push(i);
-                            last_retry = Some((name.clone(), reason));
+                            // Say why the first push failed, not that the others wait.
+                            if reason != super::WAITING || last_retry.is_none() {
+                                last_retry = Some((name.clone(), reason));
+                            }
                         }
                     }
                 }

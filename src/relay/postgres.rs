@@ -114,7 +114,11 @@ impl PostgresTarget {
         }
     }
 
-    async fn insert(&mut self, records: &[Arc<Record>]) -> Result<u64, tokio_postgres::Error> {
+    async fn insert(
+        &mut self,
+        records: &[Arc<Record>],
+        with_data: bool,
+    ) -> Result<u64, tokio_postgres::Error> {
         if self.client.as_ref().is_none_or(|(c, _)| c.is_closed()) {
             self.client = None;
             self.connect().await?;
@@ -127,7 +131,10 @@ impl PostgresTarget {
         };
         let keys: Vec<&str> = records.iter().map(|r| r.key.as_str()).collect();
         let received: Vec<String> = records.iter().map(|r| r.received_at_text()).collect();
-        let data: Vec<Option<&str>> = records.iter().map(|r| r.data()).collect();
+        let data: Vec<Option<&str>> = records
+            .iter()
+            .map(|r| r.data().filter(|_| with_data))
+            .collect();
         let pushes: Vec<&str> = records.iter().map(|r| r.json.as_str()).collect();
         client
             .execute(
@@ -147,11 +154,21 @@ impl PostgresTarget {
             .await
     }
 
-    /// The batch was refused as data: insert row by row to find the rows at fault.
+    /// The batch was refused as data: insert row by row to find the rows at fault. A row
+    /// whose `data` `jsonb` cannot hold (`\u0000`, say) is stored with `data` NULL: the push
+    /// itself is kept, exactly, in `push`.
     async fn one_by_one(&mut self, batch: &[Arc<Record>]) -> Result<Vec<Verdict>> {
         let mut verdicts = Vec::with_capacity(batch.len());
         for record in batch {
-            let verdict = match self.insert(std::slice::from_ref(record)).await {
+            let row = std::slice::from_ref(record);
+            let mut outcome = self.insert(row, true).await;
+            if outcome
+                .as_ref()
+                .is_err_and(|e| matches!(classify(e), Class::Data))
+            {
+                outcome = self.insert(row, false).await;
+            }
+            let verdict = match outcome {
                 Ok(_) => Verdict::Committed,
                 Err(err) => match classify(&err) {
                     Class::Data => Verdict::Rejected {
@@ -175,7 +192,7 @@ impl Target for PostgresTarget {
 
     fn commit<'a>(&'a mut self, batch: &'a [Arc<Record>]) -> CommitFuture<'a> {
         Box::pin(async move {
-            match self.insert(batch).await {
+            match self.insert(batch, true).await {
                 Ok(_) => Ok(vec![Verdict::Committed; batch.len()]),
                 Err(err) => match classify(&err) {
                     Class::Fatal => Err(self.fatal(&err)),

@@ -92,9 +92,10 @@ impl Progress {
     #[must_use]
     pub fn status(&self) -> String {
         let elapsed = self.started.elapsed().as_secs_f64().max(0.001);
-        let latency = self
-            .latency
-            .map_or_else(|| "-".to_owned(), |l| format!("{:.1}ms", l.as_secs_f64() * 1e3));
+        let latency = self.latency.map_or_else(
+            || "-".to_owned(),
+            |l| format!("{:.1}ms", l.as_secs_f64() * 1e3),
+        );
         format!(
             "relay: {} delivered ({:.0}/s), target latency {latency}, {} retries, {} dead-lettered, backlog {}",
             self.delivered,
@@ -158,7 +159,13 @@ mod tests {
         progress.backlog = 3;
         progress.latency(Duration::from_millis(4));
         let status = progress.status();
-        for part in ["10 delivered", "latency 4.0ms", "2 retries", "1 dead-lettered", "backlog 3"] {
+        for part in [
+            "10 delivered",
+            "latency 4.0ms",
+            "2 retries",
+            "1 dead-lettered",
+            "backlog 3",
+        ] {
             assert!(status.contains(part), "{status}");
         }
         progress.abandoned = 5;

@@ -40,7 +40,8 @@ impl Record {
     /// `received_at` as RFC 3339 text with milliseconds, UTC.
     #[must_use]
     pub fn received_at_text(&self) -> String {
-        self.received_at.to_rfc3339_opts(SecondsFormat::Millis, true)
+        self.received_at
+            .to_rfc3339_opts(SecondsFormat::Millis, true)
     }
 }
 
@@ -88,8 +89,8 @@ impl RecordReader {
             Reading::Push(push) => push.json.to_vec(),
             Reading::NotJson { error } => return Err(not_a_push(error)),
         };
-        let json = String::from_utf8(json)
-            .map_err(|_| not_a_push("payload is not UTF-8".to_owned()))?;
+        let json =
+            String::from_utf8(json).map_err(|_| not_a_push("payload is not UTF-8".to_owned()))?;
         let doc = self
             .scanner
             .scan(json.as_bytes())
@@ -160,7 +161,10 @@ mod tests {
         assert_eq!(record.device_type.as_deref(), Some("node"));
         assert_eq!(record.kind.as_deref(), Some("text"));
         assert_eq!(record.created_time.as_deref(), Some("1732400000000"));
-        assert_eq!(record.data(), Some(r#"{"t":21.50,"big":12345678901234567890123}"#));
+        assert_eq!(
+            record.data(),
+            Some(r#"{"t":21.50,"big":12345678901234567890123}"#)
+        );
     }
 
     #[test]
@@ -168,7 +172,11 @@ mod tests {
         let a = read(r#"{"sn":"01","data":{"t":1}}"#);
         let b = read(r#"{"sn":"01","data":{"t":1}}"#);
         let c = read(r#"{"sn":"01","data":{"t":2}}"#);
-        assert!(a.key.starts_with("sha256:") && a.key.len() == 71, "{}", a.key);
+        assert!(
+            a.key.starts_with("sha256:") && a.key.len() == 71,
+            "{}",
+            a.key
+        );
         assert_eq!(a.key, b.key);
         assert_ne!(a.key, c.key);
         // Independent: printf '%s' '{"sn":"01","data":{"t":1}}' | sha256sum

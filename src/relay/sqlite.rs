@@ -143,7 +143,6 @@ fn transient(err: &rusqlite::Error) -> bool {
     )
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,7 +180,10 @@ mod tests {
             .expect("rows");
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].1, batch[0].json);
-        assert_eq!(rows[1].2.as_deref(), Some(r#"{"n":12345678901234567890123}"#));
+        assert_eq!(
+            rows[1].2.as_deref(),
+            Some(r#"{"n":12345678901234567890123}"#)
+        );
         let mode: String = db
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .expect("mode");

@@ -67,7 +67,9 @@ impl WebhookTarget {
         let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
             return Err(Error::usage(format!("--to {name}: the URL needs a host")));
         };
-        let path = uri.path_and_query().map_or("/", http::uri::PathAndQuery::as_str);
+        let path = uri
+            .path_and_query()
+            .map_or("/", http::uri::PathAndQuery::as_str);
         let signed_url = format!("{}://{authority}{path}", scheme.to_ascii_lowercase());
         let uri: Uri = signed_url
             .parse()
@@ -199,7 +201,10 @@ impl Target for WebhookTarget {
 /// Exit 2 for 0.
 pub fn check_concurrency(n: usize) -> Result<usize> {
     if n == 0 {
-        return Err(Error::new(ExitKind::Usage, "--concurrency must be at least 1"));
+        return Err(Error::new(
+            ExitKind::Usage,
+            "--concurrency must be at least 1",
+        ));
     }
     Ok(n)
 }
@@ -221,7 +226,10 @@ mod tests {
             assert_eq!(
                 verdict(status),
                 Verdict::Rejected {
-                    reason: format!("HTTP {rejected} {}", status.canonical_reason().unwrap_or("")),
+                    reason: format!(
+                        "HTTP {rejected} {}",
+                        status.canonical_reason().unwrap_or("")
+                    ),
                     status: Some(rejected)
                 }
             );
@@ -243,9 +251,13 @@ mod tests {
         )
         .expect("target");
         assert_eq!(target.signed_url, "http://127.0.0.1:9/");
-        let target =
-            WebhookTarget::new("HTTP://h:1?x=1", "foobar", &Secret::new("s"), options.clone())
-                .expect("target");
+        let target = WebhookTarget::new(
+            "HTTP://h:1?x=1",
+            "foobar",
+            &Secret::new("s"),
+            options.clone(),
+        )
+        .expect("target");
         assert_eq!(target.signed_url, "http://h:1/?x=1");
         assert!(WebhookTarget::new("http://", "foobar", &Secret::new("s"), options).is_err());
     }
