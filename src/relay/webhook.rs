@@ -67,10 +67,13 @@ impl WebhookTarget {
         let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
             return Err(Error::usage(format!("--to {name}: the URL needs a host")));
         };
-        let path = uri
-            .path_and_query()
-            .map_or("/", http::uri::PathAndQuery::as_str);
-        let signed_url = format!("{}://{authority}{path}", scheme.to_ascii_lowercase());
+        // The URL as the receiver rebuilds it: scheme://host + path (at least "/") + query.
+        let path = match uri.path() {
+            "" => "/",
+            path => path,
+        };
+        let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+        let signed_url = format!("{}://{authority}{path}{query}", scheme.to_ascii_lowercase());
         let uri: Uri = signed_url
             .parse()
             .map_err(|err| Error::usage(format!("--to {name}: not a URL ({err})")))?;
