@@ -32,6 +32,7 @@ Register-ArgumentCompleter -Native -CommandName 'sensoro-mqtt' -ScriptBlock {
             [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Manage stored credential profiles')
             [CompletionResult]::new('decrypt', 'decrypt', [CompletionResultType]::ParameterValue, 'Decrypt safe-mode payloads: encryptData, a push, or an NDJSON stream')
             [CompletionResult]::new('encrypt', 'encrypt', [CompletionResultType]::ParameterValue, 'Encrypt text or pushes the way the platform''s safe mode does')
+            [CompletionResult]::new('relay', 'relay', [CompletionResultType]::ParameterValue, 'Deliver every push into your system (webhook, SQLite, PostgreSQL, a command), at least once')
             [CompletionResult]::new('emulate', 'emulate', [CompletionResultType]::ParameterValue, 'Run a local broker that behaves like the platform (offline development, demos, tests)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the manual page (roff): sensoro-mqtt man | man -l -')
@@ -251,6 +252,34 @@ Register-ArgumentCompleter -Native -CommandName 'sensoro-mqtt' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'sensoro-mqtt;relay' {
+            [CompletionResult]::new('--app-id', '--app-id', [CompletionResultType]::ParameterName, 'AppID (MQTT username) [env: SENSORO_APP_ID]')
+            [CompletionResult]::new('--app-secret', '--app-secret', [CompletionResultType]::ParameterName, 'AppSecret (MQTT password); prefer SENSORO_APP_SECRET, a profile or the prompt')
+            [CompletionResult]::new('--app-key', '--app-key', [CompletionResultType]::ParameterName, 'AppKey to decrypt safe-mode pushes [env: SENSORO_APP_KEY]')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Broker host from the platform''s developer page [env: SENSORO_HOST]')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Broker port [env: SENSORO_PORT; default 1883]')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'CA bundle (PEM) to verify the broker''s certificate with (implies --tls)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Take settings from this profile [env: SENSORO_PROFILE]')
+            [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'The clientId [default: <AppID>/<suffix>]')
+            [CompletionResult]::new('--qos', '--qos', [CompletionResultType]::ParameterName, 'Subscription QoS [default: the profile''s qos, else 1]')
+            [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Subscribe to this topic instead of users/<AppID>/devices')
+            [CompletionResult]::new('--max-payload', '--max-payload', [CompletionResultType]::ParameterName, 'Largest push accepted (e.g. 512k, 16M; up to 255MiB)')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Where pushes go: sqlite:PATH, postgres://..., http(s)://..., exec:COMMAND (repeatable)')
+            [CompletionResult]::new('--dead-letter', '--dead-letter', [CompletionResultType]::ParameterName, 'NDJSON file for pushes a target rejected for good (then acknowledged)')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Webhook requests or commands at once, per target')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Longest a webhook request or a command may take')
+            [CompletionResult]::new('--max-attempts', '--max-attempts', [CompletionResultType]::ParameterName, 'Runs of a failing command per push before it goes to the dead letter')
+            [CompletionResult]::new('--give-up', '--give-up', [CompletionResultType]::ParameterName, 'Stop with exit 7 after failing this long without committing anything [default: never]')
+            [CompletionResult]::new('--batch-size', '--batch-size', [CompletionResultType]::ParameterName, 'Most pushes per batch (and so in flight)')
+            [CompletionResult]::new('--batch-age', '--batch-age', [CompletionResultType]::ParameterName, 'Longest a batch gathers while pushes keep coming')
+            [CompletionResult]::new('--demo', '--demo', [CompletionResultType]::ParameterName, 'Relay from a built-in emulator (demo app, simulated devices): no credentials needed')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Connect with TLS (rustls; the system''s root certificates unless --ca-file)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'sensoro-mqtt;emulate' {
             [CompletionResult]::new('--app-id', '--app-id', [CompletionResultType]::ParameterName, 'AppID of the app to serve (MQTT username, clientId prefix)')
             [CompletionResult]::new('--app-secret', '--app-secret', [CompletionResultType]::ParameterName, 'AppSecret of that app (MQTT password) [env: SENSORO_APP_SECRET]')
@@ -294,6 +323,7 @@ Register-ArgumentCompleter -Native -CommandName 'sensoro-mqtt' -ScriptBlock {
             [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Manage stored credential profiles')
             [CompletionResult]::new('decrypt', 'decrypt', [CompletionResultType]::ParameterValue, 'Decrypt safe-mode payloads: encryptData, a push, or an NDJSON stream')
             [CompletionResult]::new('encrypt', 'encrypt', [CompletionResultType]::ParameterValue, 'Encrypt text or pushes the way the platform''s safe mode does')
+            [CompletionResult]::new('relay', 'relay', [CompletionResultType]::ParameterValue, 'Deliver every push into your system (webhook, SQLite, PostgreSQL, a command), at least once')
             [CompletionResult]::new('emulate', 'emulate', [CompletionResultType]::ParameterValue, 'Run a local broker that behaves like the platform (offline development, demos, tests)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the manual page (roff): sensoro-mqtt man | man -l -')
@@ -343,6 +373,9 @@ Register-ArgumentCompleter -Native -CommandName 'sensoro-mqtt' -ScriptBlock {
             break
         }
         'sensoro-mqtt;help;encrypt' {
+            break
+        }
+        'sensoro-mqtt;help;relay' {
             break
         }
         'sensoro-mqtt;help;emulate' {

@@ -29,6 +29,7 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
             cand profile 'Manage stored credential profiles'
             cand decrypt 'Decrypt safe-mode payloads: encryptData, a push, or an NDJSON stream'
             cand encrypt 'Encrypt text or pushes the way the platform''s safe mode does'
+            cand relay 'Deliver every push into your system (webhook, SQLite, PostgreSQL, a command), at least once'
             cand emulate 'Run a local broker that behaves like the platform (offline development, demos, tests)'
             cand completions 'Print a shell completion script'
             cand man 'Print the manual page (roff): sensoro-mqtt man | man -l -'
@@ -226,6 +227,33 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'sensoro-mqtt;relay'= {
+            cand --app-id 'AppID (MQTT username) [env: SENSORO_APP_ID]'
+            cand --app-secret 'AppSecret (MQTT password); prefer SENSORO_APP_SECRET, a profile or the prompt'
+            cand --app-key 'AppKey to decrypt safe-mode pushes [env: SENSORO_APP_KEY]'
+            cand --host 'Broker host from the platform''s developer page [env: SENSORO_HOST]'
+            cand --port 'Broker port [env: SENSORO_PORT; default 1883]'
+            cand --ca-file 'CA bundle (PEM) to verify the broker''s certificate with (implies --tls)'
+            cand --profile 'Take settings from this profile [env: SENSORO_PROFILE]'
+            cand --client-id 'The clientId [default: <AppID>/<suffix>]'
+            cand --qos 'Subscription QoS [default: the profile''s qos, else 1]'
+            cand --topic 'Subscribe to this topic instead of users/<AppID>/devices'
+            cand --max-payload 'Largest push accepted (e.g. 512k, 16M; up to 255MiB)'
+            cand --to 'Where pushes go: sqlite:PATH, postgres://..., http(s)://..., exec:COMMAND (repeatable)'
+            cand --dead-letter 'NDJSON file for pushes a target rejected for good (then acknowledged)'
+            cand --concurrency 'Webhook requests or commands at once, per target'
+            cand --timeout 'Longest a webhook request or a command may take'
+            cand --max-attempts 'Runs of a failing command per push before it goes to the dead letter'
+            cand --give-up 'Stop with exit 7 after failing this long without committing anything [default: never]'
+            cand --batch-size 'Most pushes per batch (and so in flight)'
+            cand --batch-age 'Longest a batch gathers while pushes keep coming'
+            cand --demo 'Relay from a built-in emulator (demo app, simulated devices): no credentials needed'
+            cand --tls 'Connect with TLS (rustls; the system''s root certificates unless --ca-file)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'sensoro-mqtt;emulate'= {
             cand --app-id 'AppID of the app to serve (MQTT username, clientId prefix)'
             cand --app-secret 'AppSecret of that app (MQTT password) [env: SENSORO_APP_SECRET]'
@@ -266,6 +294,7 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
             cand profile 'Manage stored credential profiles'
             cand decrypt 'Decrypt safe-mode payloads: encryptData, a push, or an NDJSON stream'
             cand encrypt 'Encrypt text or pushes the way the platform''s safe mode does'
+            cand relay 'Deliver every push into your system (webhook, SQLite, PostgreSQL, a command), at least once'
             cand emulate 'Run a local broker that behaves like the platform (offline development, demos, tests)'
             cand completions 'Print a shell completion script'
             cand man 'Print the manual page (roff): sensoro-mqtt man | man -l -'
@@ -302,6 +331,8 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
         &'sensoro-mqtt;help;decrypt'= {
         }
         &'sensoro-mqtt;help;encrypt'= {
+        }
+        &'sensoro-mqtt;help;relay'= {
         }
         &'sensoro-mqtt;help;emulate'= {
         }

@@ -33,6 +33,7 @@ complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "validate-
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "profile" -d 'Manage stored credential profiles'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "decrypt" -d 'Decrypt safe-mode payloads: encryptData, a push, or an NDJSON stream'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "encrypt" -d 'Encrypt text or pushes the way the platform\'s safe mode does'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "relay" -d 'Deliver every push into your system (webhook, SQLite, PostgreSQL, a command), at least once'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "emulate" -d 'Run a local broker that behaves like the platform (offline development, demos, tests)'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_needs_command" -f -a "man" -d 'Print the manual page (roff): sensoro-mqtt man | man -l -'
@@ -172,6 +173,29 @@ complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand encrypt" -l ap
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand encrypt" -l profile -d 'Take values from this profile [env: SENSORO_PROFILE]' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand encrypt" -s h -l help -d 'Print help'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand encrypt" -s V -l version -d 'Print version'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand relay" -l app-id -d 'AppID (MQTT username) [env: SENSORO_APP_ID]' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand relay" -l app-secret -d 'AppSecret (MQTT password); prefer SENSORO_APP_SECRET, a profile or the prompt' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand relay" -l app-key -d 'AppKey to decrypt safe-mode pushes [env: SENSORO_APP_KEY]' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand relay" -l host -d 'Broker host from the platform\'s developer page [env: SENSORO_HOST]' -r -f -a "(__fish_print_hostnames)"
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand relay" -l port -d 'Broker port [env: SENSORO_PORT; default 1883]' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand relay" -l ca-file -d 'CA bundle (PEM) to verify the broker\'s certificate with (implies --tls)' -r -F
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand relay" -l profile -d 'Take settings from this profile [env: SENSORO_PROFILE]' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand relay" -l client-id -d 'The clientId [default: <AppID>/<suffix>]' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand relay" -l qos -d 'Subscription QoS [default: the profile\'s qos, else 1]' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand relay" -l topic -d 'Subscribe to this topic instead of users/<AppID>/devices' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand relay" -l max-payload -d 'Largest push accepted (e.g. 512k, 16M; up to 255MiB)' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand relay" -l to -d 'Where pushes go: sqlite:PATH, postgres://..., http(s)://..., exec:COMMAND (repeatable)' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand relay" -l dead-letter -d 'NDJSON file for pushes a target rejected for good (then acknowledged)' -r -F
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand relay" -l concurrency -d 'Webhook requests or commands at once, per target' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand relay" -l timeout -d 'Longest a webhook request or a command may take' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand relay" -l max-attempts -d 'Runs of a failing command per push before it goes to the dead letter' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand relay" -l give-up -d 'Stop with exit 7 after failing this long without committing anything [default: never]' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand relay" -l batch-size -d 'Most pushes per batch (and so in flight)' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand relay" -l batch-age -d 'Longest a batch gathers while pushes keep coming' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand relay" -l demo -d 'Relay from a built-in emulator (demo app, simulated devices): no credentials needed'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand relay" -l tls -d 'Connect with TLS (rustls; the system\'s root certificates unless --ca-file)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand relay" -s h -l help -d 'Print help'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand relay" -s V -l version -d 'Print version'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l app-id -d 'AppID of the app to serve (MQTT username, clientId prefix)' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l app-secret -d 'AppSecret of that app (MQTT password) [env: SENSORO_APP_SECRET]' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l app-key -d 'AppKey of that app, for --safe-mode (43 characters) [env: SENSORO_APP_KEY]' -r
@@ -192,17 +216,18 @@ complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand completions" -
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand man" -s h -l help -d 'Print help'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand man" -s V -l version -d 'Print version'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt emulate completions man help" -f -a "listen" -d 'Subscribe to users/<AppID>/devices and print every push'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt emulate completions man help" -f -a "watch" -d 'A live dashboard of the app\'s devices: one row per device, alarms and silent ones marked'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt emulate completions man help" -f -a "connect" -d 'Check credentials and connectivity step by step, and explain any refusal'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt emulate completions man help" -f -a "validate-id" -d 'Check clientIds against the platform rule (for humans and CI)'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt emulate completions man help" -f -a "profile" -d 'Manage stored credential profiles'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt emulate completions man help" -f -a "decrypt" -d 'Decrypt safe-mode payloads: encryptData, a push, or an NDJSON stream'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt emulate completions man help" -f -a "encrypt" -d 'Encrypt text or pushes the way the platform\'s safe mode does'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt emulate completions man help" -f -a "emulate" -d 'Run a local broker that behaves like the platform (offline development, demos, tests)'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt emulate completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt emulate completions man help" -f -a "man" -d 'Print the manual page (roff): sensoro-mqtt man | man -l -'
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt emulate completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt relay emulate completions man help" -f -a "listen" -d 'Subscribe to users/<AppID>/devices and print every push'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt relay emulate completions man help" -f -a "watch" -d 'A live dashboard of the app\'s devices: one row per device, alarms and silent ones marked'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt relay emulate completions man help" -f -a "connect" -d 'Check credentials and connectivity step by step, and explain any refusal'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt relay emulate completions man help" -f -a "validate-id" -d 'Check clientIds against the platform rule (for humans and CI)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt relay emulate completions man help" -f -a "profile" -d 'Manage stored credential profiles'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt relay emulate completions man help" -f -a "decrypt" -d 'Decrypt safe-mode payloads: encryptData, a push, or an NDJSON stream'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt relay emulate completions man help" -f -a "encrypt" -d 'Encrypt text or pushes the way the platform\'s safe mode does'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt relay emulate completions man help" -f -a "relay" -d 'Deliver every push into your system (webhook, SQLite, PostgreSQL, a command), at least once'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt relay emulate completions man help" -f -a "emulate" -d 'Run a local broker that behaves like the platform (offline development, demos, tests)'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt relay emulate completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt relay emulate completions man help" -f -a "man" -d 'Print the manual page (roff): sensoro-mqtt man | man -l -'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and not __fish_seen_subcommand_from listen watch connect validate-id profile decrypt encrypt relay emulate completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "list" -d 'List stored profiles (the default one is marked with *)'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "show" -d 'Show one profile (the default one without NAME); secrets are masked'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "add" -d 'Store a new profile (or replace one with --force)'

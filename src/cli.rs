@@ -16,6 +16,7 @@ Exit codes:
   4    refused by the broker: CONNACK != 0 or SUBACK failure
   5    decrypt/encrypt failure
   6    configuration or profile error
+  7    relay: a target failed for good (authentication, schema, --give-up passed)
   124  listen --timeout passed before --count was reached";
 
 /// Subscriber and debugging tool for the SENSORO IoT cloud's MQTT service.
@@ -51,6 +52,9 @@ pub enum Command {
     Decrypt(DecryptArgs),
     /// Encrypt text or pushes the way the platform's safe mode does
     Encrypt(EncryptArgs),
+    /// Deliver every push into your system (webhook, SQLite, PostgreSQL, a command), at least once
+    #[command(after_help = RELAY_HELP)]
+    Relay(RelayArgs),
     /// Run a local broker that behaves like the platform (offline development, demos, tests)
     #[command(after_help = EMULATE_HELP)]
     Emulate(EmulateArgs),
@@ -330,6 +334,61 @@ pub struct ListenArgs {
         help_heading = "Stopping and filtering"
     )]
     pub r#type: Vec<String>,
+}
+
+const RELAY_HELP: &str = "\
+Targets (--to, repeatable; a push is acknowledged to the broker only once every target
+committed it):
+  sqlite:PATH          table 'pushes' keyed by msg_id, batched transactions, WAL
+  postgres://...       the same table; push as json (exact bytes), data as jsonb
+  http(s)://...        POST signed like the platform's webhook; 2xx committed, other 4xx
+                       to the dead letter, 5xx/408/429/timeouts retried
+  exec:COMMAND         sh -c COMMAND per push, push on stdin; exit 0 committed
+
+A persistent QoS 1 session with a fixed clientId (--client-id or the profile's
+client_suffix): pushes sent while the relay is down wait on the broker. Progress and the
+summary go to stderr.
+
+Exit status: 0 after Ctrl-C/SIGTERM; 2 usage error; 3 network failure on the first
+connection; 4 refused; 6 configuration (e.g. no fixed clientId); 7 a target failed for good
+(authentication, schema, --give-up passed).";
+
+/// `relay`.
+#[derive(Debug, Args)]
+pub struct RelayArgs {
+    /// Relay from a built-in emulator (demo app, simulated devices): no credentials needed
+    #[arg(long, conflicts_with_all = ["app_id", "app_secret", "host", "port", "profile", "client_id", "topic", "tls", "ca_file"])]
+    pub demo: bool,
+    #[command(flatten)]
+    pub conn: ConnectionArgs,
+    /// Largest push accepted (e.g. 512k, 16M; up to 255MiB)
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = crate::mqtt::parse_size, help_heading = "Connection")]
+    pub max_payload: usize,
+
+    /// Where pushes go: sqlite:PATH, postgres://..., http(s)://..., exec:COMMAND (repeatable)
+    #[arg(long = "to", value_name = "TARGET", required = true, value_parser = crate::relay::TargetSpec::parse, help_heading = "Delivery")]
+    pub to: Vec<crate::relay::TargetSpec>,
+    /// NDJSON file for pushes a target rejected for good (then acknowledged)
+    #[arg(long, value_name = "FILE", default_value = "relay-dead-letter.ndjson", value_hint = ValueHint::FilePath, help_heading = "Delivery")]
+    pub dead_letter: PathBuf,
+    /// Webhook requests or commands at once, per target
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=1024), help_heading = "Delivery")]
+    pub concurrency: u16,
+    /// Longest a webhook request or a command may take
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = crate::duration::parse_duration, help_heading = "Delivery")]
+    pub timeout: std::time::Duration,
+    /// Runs of a failing command per push before it goes to the dead letter
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..), help_heading = "Delivery")]
+    pub max_attempts: u32,
+    /// Stop with exit 7 after failing this long without committing anything [default: never]
+    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse_duration, help_heading = "Delivery")]
+    pub give_up: Option<std::time::Duration>,
+    /// Most pushes per batch (and so in flight)
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000), help_heading = "Delivery")]
+    pub batch_size: u32,
+    /// Longest a batch gathers while pushes keep coming
+    #[arg(long, value_name = "DURATION", default_value = "50ms", value_parser = crate::duration::parse_duration, help_heading = "Delivery")]
+    pub batch_age: std::time::Duration,
 }
 
 const CONNECT_HELP: &str = "\

@@ -22,6 +22,8 @@ pub enum ExitKind {
     Crypto,
     /// 6: configuration or profile problem, including missing credentials.
     Config,
+    /// 7: a relay target failed for good (authentication, schema, `--give-up` passed).
+    Target,
     /// 124: `listen --timeout` passed before `--count` was reached.
     Timeout,
     /// stdout was closed by the reader (`| head`): success, said nothing.
@@ -40,6 +42,7 @@ impl ExitKind {
             ExitKind::Refused => 4,
             ExitKind::Crypto => 5,
             ExitKind::Config => 6,
+            ExitKind::Target => 7,
             ExitKind::Timeout => 124,
         }
     }
@@ -166,6 +169,7 @@ mod tests {
             (ExitKind::Refused, 4),
             (ExitKind::Crypto, 5),
             (ExitKind::Config, 6),
+            (ExitKind::Target, 7),
             (ExitKind::Timeout, 124),
         ];
         for (kind, code) in table {

@@ -17,6 +17,8 @@ pub mod mqtt;
 pub mod output;
 pub mod probe;
 pub mod push;
+pub mod relay;
 pub mod secret;
 pub mod tls;
 pub mod watch;
+pub mod webhook;

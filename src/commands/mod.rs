@@ -9,6 +9,7 @@ pub mod listen;
 pub mod man;
 pub(crate) mod plan;
 pub mod profile;
+pub mod relay;
 pub mod target;
 pub mod validate_id;
 pub mod watch;
@@ -28,6 +29,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Profile(command) => profile::run(command, &env),
         Command::Decrypt(args) => decrypt::run_decrypt(&args, env),
         Command::Encrypt(args) => decrypt::run_encrypt(&args, env),
+        Command::Relay(args) => relay::run(&args, env),
         Command::Emulate(args) => emulate::run(&args, &env),
         Command::Completions(args) => completions::run(&args),
         Command::Man => man::run(),

@@ -1,4 +1,4 @@
-//! What a session command (listen, watch) resolved to before any network I/O: the broker,
+//! What a session command (listen, watch, relay) resolved to before any network I/O: the broker,
 //! the credentials, the topic and QoS, the AppKey; or the built-in demo emulator and its plan.
 //! Shared so that every consumer of the session resolves settings the same way.
 
@@ -98,8 +98,21 @@ fn build_plan(args: &PlanInputs<'_>, resolver: &Resolver) -> Result<Plan> {
             format!("{app_id}/{suffix}")
         }
     };
+    plan(args.conn, resolver, client_id, args.clean, args.max_payload)
+}
+
+/// Resolves a session for `client_id` (checked against the platform rule first): the
+/// settings every session command shares.
+pub(crate) fn plan(
+    conn: &ConnectionArgs,
+    resolver: &Resolver,
+    client_id: String,
+    clean_session: bool,
+    max_payload: usize,
+) -> Result<Plan> {
+    let app_id = resolver.app_id()?.value;
     target::check_client_id(&app_id, &client_id)?;
-    let target = target::resolve(args.conn, resolver)?;
+    let target = target::resolve(conn, resolver)?;
     let credentials = format!(
         "{}, clientId '{client_id}'",
         target::describe_credentials(&target)
@@ -110,10 +123,10 @@ fn build_plan(args: &PlanInputs<'_>, resolver: &Resolver) -> Result<Plan> {
         port: target.port,
         app_id,
         client_id,
-        clean_session: args.clean,
+        clean_session,
         keep_alive: Duration::from_secs(30),
         tls: target.tls,
-        max_payload: args.max_payload,
+        max_payload,
     };
     Ok(Plan {
         topic: target.topic,

@@ -151,6 +151,8 @@ pub struct Session {
     /// Bytes before this offset were handed out in the last batch.
     handed: usize,
     outgoing: Vec<u8>,
+    /// Bytes of `outgoing` already written (a flush may be cancelled half-way).
+    sent: usize,
     retry_at: Option<Instant>,
     next_ping: Instant,
     ping_sent: Option<Instant>,
@@ -183,6 +185,7 @@ impl Session {
             start: 0,
             handed: 0,
             outgoing: Vec::new(),
+            sent: 0,
             retry_at: None,
             next_ping: Instant::now(),
             ping_sent: None,
@@ -269,22 +272,38 @@ impl Session {
         !self.outgoing.is_empty()
     }
 
-    /// Writes everything queued, in one write. A failure is reported by the next
-    /// [`Session::next`] as a lost connection.
+    /// Writes everything queued, in as few writes as the socket allows. Cancel-safe: what
+    /// was written is remembered, so a cancelled flush goes on where it stopped. A failure
+    /// is reported by the next [`Session::next`] as a lost connection.
     pub async fn flush(&mut self) {
         if self.outgoing.is_empty() {
             return;
         }
         let Some(stream) = self.stream.as_mut() else {
             self.outgoing.clear();
+            self.sent = 0;
             return;
         };
-        let sent = match stream.write_all(&self.outgoing).await {
-            Ok(()) => stream.flush().await,
-            Err(err) => Err(err),
-        };
+        let mut result = Ok(());
+        while self.sent < self.outgoing.len() {
+            match stream.write(&self.outgoing[self.sent..]).await {
+                Ok(0) => {
+                    result = Err(std::io::ErrorKind::WriteZero.into());
+                    break;
+                }
+                Ok(n) => self.sent += n,
+                Err(err) => {
+                    result = Err(err);
+                    break;
+                }
+            }
+        }
+        if result.is_ok() {
+            result = stream.flush().await;
+        }
         self.outgoing.clear();
-        if let Err(err) = sent {
+        self.sent = 0;
+        if let Err(err) = result {
             self.failed = Some(io_error(&err));
             self.stream = None;
         }
@@ -310,6 +329,7 @@ impl Session {
         self.start = 0;
         self.handed = 0;
         self.outgoing.clear();
+        self.sent = 0;
         let retry_in = self.backoff.next_delay();
         self.retry_at = Some(Instant::now() + retry_in);
         Event::Lost {

@@ -4,7 +4,9 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod broker;
+pub mod postgres;
 pub mod pushes;
+pub mod receiver;
 pub mod servers;
 
 use std::io::Write as _;

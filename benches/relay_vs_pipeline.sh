@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# Drains a backlog of N pushes held by Mosquitto for a persistent QoS 1 session into each
+# target, and compares in the same run with the pipeline people write today, which has no
+# delivery guarantee:
+#   SQLite:     relay --to sqlite:DB        vs  mosquitto_sub -C N | sqlite3 .import
+#   PostgreSQL: relay --to postgres://...   vs  mosquitto_sub -C N | psql \copy
+#   webhook:    relay --to http://...       (a local keep-alive receiver, python3)
+# Time = from the consumer's start until the last push is stored; peak RSS of the consumer.
+#
+#   benches/relay_vs_pipeline.sh                     # 100k pushes, release build
+#   N=2000 BENCH_PROFILE=debug benches/relay_vs_pipeline.sh   # smoke-test the script
+# Needs: mosquitto, mosquitto-clients, sqlite3, postgresql, python3.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N=${N:-100000}
+APP=foobar
+SECRET=bench-secret-$$
+TOPIC=users/$APP/devices
+
+for tool in mosquitto mosquitto_pub mosquitto_sub mosquitto_passwd sqlite3 python3; do
+    command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || {
+        echo "missing $tool: apt-get install -y mosquitto mosquitto-clients sqlite3 python3" >&2
+        exit 1
+    }
+done
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+[ -x "$PGBIN/initdb" ] || { echo "missing postgresql: apt-get install -y postgresql" >&2; exit 1; }
+MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+
+if [ "${BENCH_PROFILE:-release}" = debug ]; then
+    cargo build --quiet
+    BIN=$PWD/target/debug/sensoro-mqtt
+else
+    cargo build --quiet --release
+    BIN=$PWD/target/release/sensoro-mqtt
+fi
+WORK=$(mktemp -d)
+chmod 777 "$WORK"
+PIDS=()
+AS_PG=()
+[ "$(id -u)" -eq 0 ] && AS_PG=(runuser -u postgres --)
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    [ -d "$WORK/pg" ] && "${AS_PG[@]}" "$PGBIN/pg_ctl" -D "$WORK/pg" -m immediate stop >/dev/null 2>&1 || true
+    wait 2>/dev/null || true
+    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'echo "benchmark failed at line $LINENO: $BASH_COMMAND" >&2' ERR
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+now() { date +%s.%N; }
+
+# --- the pushes: realistic envelopes with 17-digit floats, one per line
+python3 - "$N" "$APP" >"$WORK/pushes.ndjson" <<'EOF'
+import sys, random
+n, app = int(sys.argv[1]), sys.argv[2]
+r = random.Random(7)
+for i in range(n):
+    sn = "0117C9%04X" % r.randrange(200)
+    print('{"appId":"%s","sn":"%s","type":"text","deviceType":"node","createdTime":%d,'
+          '"msgId":"%024x","data":{"battery":%d,"interval":300,"temperature":%.1f,'
+          '"lonlat":[116.%014d,39.%014d]}}' % (app, sn, 1732400000000 + i, r.getrandbits(96),
+          r.randrange(100), r.uniform(-10, 40), r.randrange(10**14), r.randrange(10**14)))
+EOF
+
+# --- Mosquitto: persistent sessions, unlimited queue, a wide in-flight window
+MQ_PORT=$(free_port)
+mosquitto_passwd -b -c "$WORK/passwd" "$APP" "$SECRET" >/dev/null 2>&1
+cat >"$WORK/mosquitto.conf" <<EOF
+listener $MQ_PORT 127.0.0.1
+allow_anonymous false
+password_file $WORK/passwd
+persistence false
+max_queued_messages 0
+max_inflight_messages 1000
+user root
+EOF
+"$MOSQUITTO" -c "$WORK/mosquitto.conf" 2>"$WORK/mosquitto.log" &
+PIDS+=($!)
+for _ in $(seq 100); do mosquitto_sub -h 127.0.0.1 -p "$MQ_PORT" -u "$APP" -P "$SECRET" -t x -E 2>/dev/null && break; sleep 0.1; done
+
+export SENSORO_HOST=127.0.0.1 SENSORO_PORT=$MQ_PORT SENSORO_APP_ID=$APP SENSORO_APP_SECRET=$SECRET
+export SENSORO_MQTT_CONFIG=$WORK/config.toml
+
+# Registers a persistent session for clientId $1 (subscribe, then leave).
+register() { mosquitto_sub -h 127.0.0.1 -p "$MQ_PORT" -u "$APP" -P "$SECRET" -i "$1" -c -q 1 -t "$TOPIC" -E; }
+backlog() { mosquitto_pub -h 127.0.0.1 -p "$MQ_PORT" -u "$APP" -P "$SECRET" -i "$APP/pub" -q 1 -t "$TOPIC" -l <"$WORK/pushes.ndjson"; }
+
+# Runs a relay for clientId $1 into target $2 until `$3` prints N; prints "seconds rss_kb".
+time_relay() {
+    local id=$1 to=$2 count=$3 start pid
+    start=$(now)
+    /usr/bin/time -f %M -o "$WORK/rss" "$BIN" relay --client-id "$id" --to "$to" \
+        --dead-letter "$WORK/dead.ndjson" 2>"$WORK/relay.log" &
+    pid=$!
+    until [ "$(eval "$count" 2>/dev/null || echo 0)" -ge "$N" ]; do
+        kill -0 "$pid" 2>/dev/null || { cat "$WORK/relay.log" >&2; return 1; }
+        sleep 0.05
+    done
+    local took; took=$(echo "$(now) - $start" | bc -l)
+    # GNU time ignores SIGINT: Ctrl-C goes to the relay itself, its child.
+    kill -INT "$(pgrep -P "$pid")"; wait "$pid" || true
+    echo "$took $(cat "$WORK/rss")"
+}
+
+# Runs `mosquitto_sub -C N | loader`; prints "seconds rss_kb" (the loader's).
+time_pipeline() {
+    local id=$1; shift
+    local start; start=$(now)
+    mosquitto_sub -h 127.0.0.1 -p "$MQ_PORT" -u "$APP" -P "$SECRET" -i "$id" -c -q 1 -t "$TOPIC" -C "$N" |
+        /usr/bin/time -f %M -o "$WORK/rss" "$@"
+    echo "$(echo "$(now) - $start" | bc -l) $(cat "$WORK/rss")"
+}
+
+report() { # name seconds rss_kb
+    printf '%-34s %8.2f s  %9.0f pushes/s  %7d MB RSS\n' "$1" "$2" "$(echo "$N / $2" | bc -l)" "$(( $3 / 1024 ))"
+}
+
+echo "backlog: $N pushes ($(du -h "$WORK/pushes.ndjson" | cut -f1)) on Mosquitto $("$MOSQUITTO" -h 2>/dev/null | head -1 | awk '{print $3}')"
+
+# --- SQLite
+register "$APP/relay-sqlite"; backlog
+read -r t rss < <(time_relay "$APP/relay-sqlite" "sqlite:$WORK/relay.db" "sqlite3 $WORK/relay.db 'select count(*) from pushes'")
+report "relay --to sqlite" "$t" "$rss"
+sqlite3 "$WORK/pipe.db" "CREATE TABLE raw (push TEXT)"
+SEP=$'\x01' # a column separator no push contains: each line is one value
+register "$APP/sub-sqlite"; backlog
+read -r t rss < <(time_pipeline "$APP/sub-sqlite" sqlite3 "$WORK/pipe.db" -cmd ".mode ascii" -cmd ".separator $SEP \"\\n\"" ".import /dev/stdin raw")
+[ "$(sqlite3 "$WORK/pipe.db" 'select count(*) from raw')" -eq "$N" ]
+report "mosquitto_sub | sqlite3 .import" "$t" "$rss"
+
+# --- PostgreSQL: a private cluster
+PG_PORT=$(free_port)
+"${AS_PG[@]}" "$PGBIN/initdb" -D "$WORK/pg" -U postgres -A trust --no-sync -E UTF8 >/dev/null
+"${AS_PG[@]}" "$PGBIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pg.log" -w \
+    -o "-p $PG_PORT -k $WORK -c listen_addresses=127.0.0.1" start >/dev/null
+PSQL=("$PGBIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -X -A -t -q)
+"${PSQL[@]}" -c "CREATE TABLE raw (push text)"
+register "$APP/relay-pg"; backlog
+read -r t rss < <(time_relay "$APP/relay-pg" "postgres://postgres@127.0.0.1:$PG_PORT/postgres" "${PSQL[*]} -c 'select count(*) from pushes'")
+report "relay --to postgres" "$t" "$rss"
+register "$APP/sub-pg"; backlog
+read -r t rss < <(time_pipeline "$APP/sub-pg" "${PSQL[@]}" -c "\\copy raw(push) from stdin with (format csv, quote e'\\x01', delimiter e'\\x02')")
+[ "$("${PSQL[@]}" -c 'select count(*) from raw')" -eq "$N" ]
+report "mosquitto_sub | psql \\copy" "$t" "$rss"
+
+# --- webhook: a local keep-alive receiver counting 2xx answers
+HOOK_PORT=$(free_port)
+python3 - "$HOOK_PORT" "$WORK/hook.count" <<'EOF' &
+import sys, http.server, socketserver, threading
+port, out = int(sys.argv[1]), sys.argv[2]
+count = 0; lock = threading.Lock()
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_POST(self):
+        global count
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
+        with lock:
+            count += 1
+            if count % 500 == 0 or count < 10: open(out, "w").write(str(count))
+    def log_message(self, *a): pass
+class S(socketserver.ThreadingMixIn, http.server.HTTPServer): daemon_threads = True
+S(("127.0.0.1", port), H).serve_forever()
+EOF
+PIDS+=($!)
+for _ in $(seq 100); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $HOOK_PORT))" 2>/dev/null && break; sleep 0.1; done
+register "$APP/relay-hook"; backlog
+read -r t rss < <(time_relay "$APP/relay-hook" "http://127.0.0.1:$HOOK_PORT/hook" "cat $WORK/hook.count")
+report "relay --to http (python receiver)" "$t" "$rss"

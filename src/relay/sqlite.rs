@@ -1,0 +1,204 @@
+//! `--to sqlite:PATH`: the embedded store. One table of pushes keyed by msgId, created when
+//! missing; WAL; each batch in one transaction; a duplicate msgId is ignored, so a redelivered
+//! push is stored once. A process killed mid-batch leaves no partial batch (the transaction
+//! rolls back) and a committed one survives (WAL), so restarting loses nothing.
+//!
+//! rusqlite is synchronous: each commit runs on the blocking pool.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{params, Connection, ErrorCode};
+
+use super::{target_failed, CommitFuture, Record, Target, Verdict};
+use crate::error::{Error, Result};
+
+/// The table every store uses.
+pub const TABLE: &str = "pushes";
+
+const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS pushes (
+    msg_id       TEXT PRIMARY KEY,
+    app_id       TEXT,
+    sn           TEXT,
+    device_type  TEXT,
+    type         TEXT,
+    created_time TEXT,
+    received_at  TEXT NOT NULL,
+    data         TEXT,
+    push         TEXT NOT NULL
+)";
+
+const INSERT: &str = "INSERT OR IGNORE INTO pushes
+    (msg_id, app_id, sn, device_type, type, created_time, received_at, data, push)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+
+/// A SQLite database file.
+pub struct SqliteTarget {
+    name: String,
+    connection: Arc<Mutex<Connection>>,
+}
+
+impl SqliteTarget {
+    /// Opens (creating if needed) the database and its table.
+    ///
+    /// # Errors
+    ///
+    /// Exit 7 when the file cannot be opened or the table does not fit.
+    pub fn open(path: &Path) -> Result<SqliteTarget> {
+        let name = format!("sqlite:{}", path.display());
+        let fail = |err: rusqlite::Error| target_failed(&name, err);
+        let connection = Connection::open(path).map_err(fail)?;
+        connection
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(fail)?;
+        connection
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(fail)?;
+        // In WAL mode NORMAL keeps every committed transaction through a process crash;
+        // only a power cut can lose the last ones.
+        connection
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(fail)?;
+        connection.execute(SCHEMA, []).map_err(fail)?;
+        connection
+            .prepare(INSERT)
+            .map_err(|err| schema_mismatch(&name, path, &err))?;
+        Ok(SqliteTarget {
+            name,
+            connection: Arc::new(Mutex::new(connection)),
+        })
+    }
+}
+
+fn schema_mismatch(name: &str, path: &Path, err: &rusqlite::Error) -> Error {
+    target_failed(
+        name,
+        format!("table '{TABLE}' does not have the relay's columns: {err}"),
+    )
+    .with_hint(format!(
+        "point the relay at a new file, or rename the old table in {}",
+        path.display()
+    ))
+}
+
+impl Target for SqliteTarget {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn commit<'a>(&'a mut self, batch: &'a [Arc<Record>]) -> CommitFuture<'a> {
+        let connection = Arc::clone(&self.connection);
+        let records: Vec<Arc<Record>> = batch.to_vec();
+        let name = self.name.clone();
+        Box::pin(async move {
+            let n = records.len();
+            let outcome = tokio::task::spawn_blocking(move || insert(&connection, &records))
+                .await
+                .map_err(|err| target_failed(&name, format!("the writer stopped: {err}")))?;
+            match outcome {
+                Ok(()) => Ok(vec![Verdict::Committed; n]),
+                Err(err) if transient(&err) => Ok(Verdict::all_retry(n, &err.to_string())),
+                Err(err) => Err(target_failed(&name, err)),
+            }
+        })
+    }
+}
+
+fn insert(connection: &Mutex<Connection>, records: &[Arc<Record>]) -> rusqlite::Result<()> {
+    let mut connection = connection
+        .lock()
+        .map_err(|_| rusqlite::Error::InvalidQuery)?;
+    let tx = connection.transaction()?;
+    {
+        let mut statement = tx.prepare_cached(INSERT)?;
+        for r in records {
+            statement.execute(params![
+                r.key,
+                r.app_id,
+                r.sn,
+                r.device_type,
+                r.kind,
+                r.created_time,
+                r.received_at_text(),
+                r.data(),
+                r.json,
+            ])?;
+        }
+    }
+    tx.commit()
+}
+
+/// Busy, locked, full disk, I/O: worth trying again. Anything else is a schema problem.
+fn transient(err: &rusqlite::Error) -> bool {
+    matches!(
+        err.sqlite_error_code(),
+        Some(
+            ErrorCode::DatabaseBusy
+                | ErrorCode::DatabaseLocked
+                | ErrorCode::DiskFull
+                | ErrorCode::SystemIoFailure
+                | ErrorCode::CannotOpen
+                | ErrorCode::OutOfMemory
+        )
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::push::PushReader;
+    use crate::relay::RecordReader;
+
+    fn records(texts: &[&str]) -> Vec<Arc<Record>> {
+        let mut reader = RecordReader::new(PushReader::new(None, None, true));
+        texts
+            .iter()
+            .map(|t| Arc::new(reader.read(t.as_bytes()).expect("push")))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_batch_is_stored_once_with_its_exact_bytes() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("p.db");
+        let mut target = SqliteTarget::open(&path).expect("open");
+        let batch = records(&[
+            r#"{"msgId":"a","sn":"1","data":{"t":21.50}}"#,
+            r#"{"msgId":"b","sn":"1","data":{"n":12345678901234567890123}}"#,
+            r#"{"msgId":"a","sn":"1","data":{"t":21.50}}"#,
+        ]);
+        let verdicts = target.commit(&batch).await.expect("commit");
+        assert_eq!(verdicts, vec![Verdict::Committed; 3]);
+        target.commit(&batch[..1]).await.expect("again");
+        let db = Connection::open(&path).expect("open");
+        let rows: Vec<(String, String, Option<String>)> = db
+            .prepare("SELECT msg_id, push, data FROM pushes ORDER BY msg_id")
+            .and_then(|mut s| {
+                s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect()
+            })
+            .expect("rows");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].1, batch[0].json);
+        assert_eq!(
+            rows[1].2.as_deref(),
+            Some(r#"{"n":12345678901234567890123}"#)
+        );
+        let mode: String = db
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .expect("mode");
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn a_foreign_table_is_a_schema_error_exit_7() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("p.db");
+        Connection::open(&path)
+            .and_then(|db| db.execute("CREATE TABLE pushes (id INTEGER)", []))
+            .expect("foreign table");
+        let err = SqliteTarget::open(&path).err().expect("refused");
+        assert_eq!(err.kind(), crate::error::ExitKind::Target);
+        assert!(err.message().contains("columns"), "{}", err.message());
+    }
+}

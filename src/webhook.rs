@@ -1,0 +1,137 @@
+//! The platform's webhook signature (PLATFORM.md, "The webhook"), shared by `relay`'s webhook
+//! target and the emulator's webhook: HMAC-SHA256 keyed with the AppSecret over
+//! `nonce + METHOD + full URL + body`, base64, sent in `X-ACCESS-SIGNATURE` next to
+//! `X-ACCESS-NONCE` (Unix milliseconds as text) and `X-ACCESS-ID` (the AppID).
+//!
+//! The AppSecret only keys the MAC: it never appears in a header, a message or a `Debug`.
+
+use base64::Engine as _;
+use ring::hmac;
+
+use crate::secret::Secret;
+
+/// Header carrying the nonce (the current Unix time in milliseconds, as text).
+pub const NONCE_HEADER: &str = "X-ACCESS-NONCE";
+/// Header carrying the base64 signature.
+pub const SIGNATURE_HEADER: &str = "X-ACCESS-SIGNATURE";
+/// Header carrying the AppID.
+pub const ID_HEADER: &str = "X-ACCESS-ID";
+
+/// Signs requests for one app; the key is prepared once and reused.
+pub struct Signer {
+    key: hmac::Key,
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Signer(redacted)")
+    }
+}
+
+impl Signer {
+    /// A signer keyed with the AppSecret.
+    #[must_use]
+    pub fn new(app_secret: &Secret) -> Self {
+        Signer {
+            key: hmac::Key::new(hmac::HMAC_SHA256, app_secret.expose().as_bytes()),
+        }
+    }
+
+    /// The signature of one request: base64 of HMAC-SHA256 over
+    /// `nonce + METHOD + url + body` (`method` is upper-cased; `url` is the full URL as the
+    /// receiver sees it, scheme and host included; `body` exactly as sent).
+    #[must_use]
+    pub fn sign(&self, nonce: &str, method: &str, url: &str, body: &[u8]) -> String {
+        let tag = hmac::sign(&self.key, &message(nonce, method, url, body));
+        base64::engine::general_purpose::STANDARD.encode(tag.as_ref())
+    }
+
+    /// True when `signature` is the right one for this request (compared in constant time).
+    #[must_use]
+    pub fn verify(
+        &self,
+        nonce: &str,
+        method: &str,
+        url: &str,
+        body: &[u8],
+        signature: &str,
+    ) -> bool {
+        let Ok(tag) = base64::engine::general_purpose::STANDARD.decode(signature.trim()) else {
+            return false;
+        };
+        hmac::verify(&self.key, &message(nonce, method, url, body), &tag).is_ok()
+    }
+}
+
+fn message(nonce: &str, method: &str, url: &str, body: &[u8]) -> Vec<u8> {
+    let method = method.to_ascii_uppercase();
+    let mut message = Vec::with_capacity(nonce.len() + method.len() + url.len() + body.len());
+    message.extend_from_slice(nonce.as_bytes());
+    message.extend_from_slice(method.as_bytes());
+    message.extend_from_slice(url.as_bytes());
+    message.extend_from_slice(body);
+    message
+}
+
+/// A nonce for now: the Unix time in milliseconds, as text.
+#[must_use]
+pub fn nonce_now() -> String {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis())
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BODY: &[u8] = br#"{"appId":"foobar","sn":"0117C9","data":{"t":21.5}}"#;
+    const URL: &str = "http://127.0.0.1:8080/hook?x=1";
+
+    /// Computed independently with Python's standard library:
+    /// `base64.b64encode(hmac.new(b"secret-1", (nonce + "POST" + URL).encode() + BODY,
+    /// hashlib.sha256).digest())`.
+    const VECTOR: &str = "u4pGYTn/0E5zMcxJBhiDgJSKs555GCSwuWoBLUwo4EA=";
+
+    #[test]
+    fn the_signature_matches_an_independent_hmac_sha256() {
+        let signer = Signer::new(&Secret::new("secret-1"));
+        assert_eq!(signer.sign("1732400000000", "POST", URL, BODY), VECTOR);
+        assert_eq!(
+            signer.sign("1732400000000", "post", URL, BODY),
+            VECTOR,
+            "the method is upper-cased"
+        );
+    }
+
+    #[test]
+    fn verify_accepts_the_right_signature_only() {
+        let signer = Signer::new(&Secret::new("secret-1"));
+        assert!(signer.verify("1732400000000", "POST", URL, BODY, VECTOR));
+        assert!(!signer.verify("1732400000001", "POST", URL, BODY, VECTOR));
+        assert!(!signer.verify(
+            "1732400000000",
+            "POST",
+            "http://127.0.0.1:8080/hook",
+            BODY,
+            VECTOR
+        ));
+        assert!(!signer.verify("1732400000000", "POST", URL, b"{}", VECTOR));
+        assert!(!signer.verify("1732400000000", "POST", URL, BODY, "not base64!"));
+        let other = Signer::new(&Secret::new("secret-2"));
+        assert!(!other.verify("1732400000000", "POST", URL, BODY, VECTOR));
+    }
+
+    #[test]
+    fn the_secret_never_shows() {
+        let signer = Signer::new(&Secret::new("very-secret-value"));
+        assert!(!format!("{signer:?}").contains("very-secret-value"));
+    }
+
+    #[test]
+    fn the_nonce_is_unix_milliseconds() {
+        let nonce: u128 = nonce_now().parse().expect("digits");
+        assert!(nonce > 1_700_000_000_000, "{nonce}");
+    }
+}

@@ -1,0 +1,409 @@
+//! `relay` end to end: the in-process emulator as the broker, real SQLite files, a real
+//! PostgreSQL cluster (tests/common/postgres.rs), a local webhook receiver that checks the
+//! platform's signature (tests/common/receiver.rs), and kill -9 in the middle.
+
+mod common;
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::broker::Broker;
+use common::postgres::Postgres;
+use common::receiver::Receiver;
+use common::{interrupt, pushes, Daemon, TestEnv, WAIT};
+use sensoro_mqtt::emulator::EmulatorConfig;
+
+/// Pushes per backlog: enough to cross many batches, small enough for CI.
+const BACKLOG: usize = 3000;
+
+fn broker() -> Broker {
+    Broker::start(EmulatorConfig {
+        devices: 0,
+        queue_limit: 50_000,
+        max_inflight: 200,
+        ..EmulatorConfig::default()
+    })
+}
+
+/// Starts a relay with `--client-id foobar/<client>` and waits for its subscription.
+fn relay(env: &TestEnv, client: &str, args: &[&str]) -> Daemon {
+    let client_id = format!("foobar/{client}");
+    let dead = env.dir().join("dead.ndjson").display().to_string();
+    let mut all = vec!["relay", "--client-id", &client_id, "--dead-letter", &dead];
+    all.extend_from_slice(args);
+    let mut cmd = env.command(&all);
+    cmd.stdout(std::process::Stdio::null());
+    let mut daemon = Daemon::spawn(cmd);
+    daemon.wait_for_line(|l| l.starts_with("subscribed to"), WAIT);
+    daemon
+}
+
+/// Ctrl-C, then the exit code and stderr.
+fn stop(daemon: Daemon) -> (i32, String) {
+    interrupt(&daemon.child);
+    daemon.wait_exit(WAIT)
+}
+
+fn publish(broker: &Broker, lines: &[String]) {
+    for line in lines {
+        broker
+            .handle()
+            .publish("foobar", line.clone().into_bytes())
+            .expect("publish");
+    }
+}
+
+/// Waits (bounded, polling) until `count()` reaches `n`.
+fn wait_for(n: usize, what: &str, count: impl Fn() -> usize) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let now = count();
+        if now >= n {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: {now} of {n} within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn sqlite_pushes(path: &Path) -> Vec<String> {
+    let Ok(db) = rusqlite::Connection::open(path) else {
+        return Vec::new();
+    };
+    db.prepare("SELECT push FROM pushes")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .unwrap_or_default()
+}
+
+fn sqlite_count(path: &Path) -> usize {
+    rusqlite::Connection::open(path)
+        .and_then(|db| db.query_row("SELECT count(*) FROM pushes", [], |r| r.get::<_, i64>(0)))
+        .map_or(0, |n| n as usize)
+}
+
+/// Every published push is there exactly once, byte for byte.
+fn assert_exactly_once(stored: Vec<String>, published: &[String]) {
+    let expected: HashSet<&String> = published.iter().collect();
+    let got: HashSet<&String> = stored.iter().collect();
+    assert_eq!(stored.len(), published.len(), "rows vs pushes published");
+    assert_eq!(got.len(), stored.len(), "a push was stored twice");
+    let missing = expected.difference(&got).count();
+    assert_eq!(missing, 0, "{missing} pushes missing or changed");
+}
+
+#[test]
+fn relay_refuses_to_start_without_a_fixed_client_id() {
+    let broker = broker();
+    let dir = broker.env();
+    let db = format!("sqlite:{}", dir.dir().join("p.db").display());
+    dir.run(&["relay", "--to", &db])
+        .code(6)
+        .stderr_contains("fixed clientId")
+        .stderr_contains("--client-id foobar/relay-1");
+}
+
+#[test]
+fn a_bad_target_is_a_usage_error() {
+    TestEnv::new()
+        .run(&["relay", "--demo", "--to", "ftp://x"])
+        .code(2)
+        .stderr_contains("is not a target");
+}
+
+#[test]
+fn sqlite_stores_every_push_of_a_backlog_once_with_its_bytes() {
+    let broker = broker();
+    let env = broker.env();
+    let path = env.dir().join("p.db");
+    let to = format!("sqlite:{}", path.display());
+    let daemon = relay(&env, "r1", &["--to", &to]);
+    let lines = pushes::lines(11, BACKLOG, "foobar");
+    publish(&broker, &lines);
+    wait_for(BACKLOG, "rows in SQLite", || sqlite_count(&path));
+    let (code, stderr) = stop(daemon);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!("relay: {BACKLOG} delivered")),
+        "{stderr}"
+    );
+    assert_exactly_once(sqlite_pushes(&path), &lines);
+    assert_eq!(broker.handle().stats().dropped, 0);
+}
+
+#[test]
+fn sqlite_after_kill_9_and_a_restart_every_push_is_stored_once() {
+    let broker = broker();
+    let env = broker.env();
+    let path = env.dir().join("p.db");
+    let to = format!("sqlite:{}", path.display());
+    let mut daemon = relay(&env, "r1", &["--to", &to, "--batch-size", "50"]);
+    let lines = pushes::lines(12, BACKLOG, "foobar");
+    publish(&broker, &lines);
+    wait_for(BACKLOG / 10, "rows before the kill", || sqlite_count(&path));
+    daemon.child.kill().expect("kill -9");
+    let _ = daemon.child.wait();
+    assert!(sqlite_count(&path) < BACKLOG, "killed mid-stream");
+    let daemon = relay(&env, "r1", &["--to", &to]);
+    wait_for(BACKLOG, "rows after the restart", || sqlite_count(&path));
+    let (code, stderr) = stop(daemon);
+    assert_eq!(code, 0, "{stderr}");
+    assert_exactly_once(sqlite_pushes(&path), &lines);
+}
+
+fn postgres_pushes(pg: &Postgres) -> Vec<String> {
+    // json keeps the exact text; one push per line (pushes are one line each).
+    pg.query("SELECT push FROM pushes")
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn postgres_stores_every_push_of_a_backlog_once_with_its_bytes() {
+    let Some(pg) = Postgres::start() else { return };
+    let broker = broker();
+    let env = broker.env();
+    let url = pg.url();
+    let daemon = relay(&env, "r1", &["--to", &url]);
+    let lines = pushes::lines(13, BACKLOG, "foobar");
+    publish(&broker, &lines);
+    wait_for(BACKLOG, "rows in PostgreSQL", || pg.count());
+    let (code, stderr) = stop(daemon);
+    assert_eq!(code, 0, "{stderr}");
+    assert_exactly_once(postgres_pushes(&pg), &lines);
+    let types = pg.query(
+        "SELECT data_type FROM information_schema.columns WHERE table_name = 'pushes' \
+         AND column_name IN ('data', 'push') ORDER BY column_name",
+    );
+    assert_eq!(types, "jsonb\njson\n");
+    assert!(
+        !env.dir().join("dead.ndjson").exists(),
+        "nothing dead-lettered"
+    );
+}
+
+#[test]
+fn postgres_after_kill_9_and_a_restart_every_push_is_stored_once() {
+    let Some(pg) = Postgres::start() else { return };
+    let broker = broker();
+    let env = broker.env();
+    let url = pg.url();
+    let mut daemon = relay(&env, "r1", &["--to", &url, "--batch-size", "50"]);
+    let lines = pushes::lines(14, BACKLOG, "foobar");
+    publish(&broker, &lines);
+    wait_for(BACKLOG / 10, "rows before the kill", || pg.count());
+    daemon.child.kill().expect("kill -9");
+    let _ = daemon.child.wait();
+    let daemon = relay(&env, "r1", &["--to", &url]);
+    wait_for(BACKLOG, "rows after the restart", || pg.count());
+    let (code, stderr) = stop(daemon);
+    assert_eq!(code, 0, "{stderr}");
+    assert_exactly_once(postgres_pushes(&pg), &lines);
+}
+
+#[test]
+fn two_relays_into_one_postgres_store_each_push_once_and_one_can_die() {
+    let Some(pg) = Postgres::start() else { return };
+    let broker = broker();
+    let env = broker.env();
+    let url = pg.url();
+    let mut first = relay(&env, "r1", &["--to", &url, "--batch-size", "50"]);
+    let second = relay(&env, "r2", &["--to", &url, "--batch-size", "50"]);
+    let lines = pushes::lines(15, BACKLOG, "foobar");
+    publish(&broker, &lines);
+    wait_for(BACKLOG / 10, "rows before one relay dies", || pg.count());
+    first.child.kill().expect("kill -9");
+    let _ = first.child.wait();
+    wait_for(BACKLOG, "rows from the survivor", || pg.count());
+    let (code, stderr) = stop(second);
+    assert_eq!(code, 0, "{stderr}");
+    assert_exactly_once(postgres_pushes(&pg), &lines);
+}
+
+#[test]
+fn webhook_receives_every_push_once_signed_with_its_bytes() {
+    let broker = broker();
+    let env = broker.env();
+    let receiver = Receiver::start("foobar", "secret-1");
+    let url = receiver.url();
+    let daemon = relay(&env, "r1", &["--to", &url, "--concurrency", "8"]);
+    let lines = pushes::lines(16, BACKLOG, "foobar");
+    publish(&broker, &lines);
+    wait_for(BACKLOG, "pushes accepted", || {
+        receiver.with(|s| s.accepted.len())
+    });
+    let (code, stderr) = stop(daemon);
+    assert_eq!(code, 0, "{stderr}");
+    receiver.with(|s| {
+        assert_eq!(s.bad_signatures, 0, "every signature verifies");
+        assert!(
+            s.connections <= 16,
+            "keep-alive: {} connections",
+            s.connections
+        );
+    });
+    assert_exactly_once(receiver.with(|s| s.accepted.clone()), &lines);
+}
+
+#[test]
+fn webhook_500s_for_a_while_lose_nothing() {
+    let broker = broker();
+    let env = broker.env();
+    let receiver = Receiver::start("foobar", "secret-1");
+    receiver.with(|s| s.fail_500 = 40);
+    let url = receiver.url();
+    let daemon = relay(&env, "r1", &["--to", &url]);
+    let lines = pushes::lines(17, 500, "foobar");
+    publish(&broker, &lines);
+    wait_for(500, "pushes accepted after the 500s", || {
+        receiver.with(|s| s.accepted.len())
+    });
+    let (code, stderr) = stop(daemon);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("HTTP 500"),
+        "the retries are reported: {stderr}"
+    );
+    assert_exactly_once(receiver.with(|s| s.accepted.clone()), &lines);
+    assert!(
+        !env.dir().join("dead.ndjson").exists(),
+        "nothing dead-lettered"
+    );
+}
+
+#[test]
+fn webhook_400_for_one_push_dead_letters_it_and_the_rest_flow() {
+    let broker = broker();
+    let env = broker.env();
+    let receiver = Receiver::start("foobar", "secret-1");
+    let lines = pushes::lines(18, 300, "foobar");
+    let bad: serde_json::Value = serde_json::from_str(&lines[100]).expect("json");
+    let bad_id = bad["msgId"].as_str().expect("msgId").to_owned();
+    receiver.with(|s| s.reject_msg_id = Some(bad_id.clone()));
+    let url = receiver.url();
+    let daemon = relay(&env, "r1", &["--to", &url]);
+    publish(&broker, &lines);
+    wait_for(299, "the other pushes", || {
+        receiver.with(|s| s.accepted.len())
+    });
+    let (code, stderr) = stop(daemon);
+    assert_eq!(code, 0, "{stderr}");
+    let dead = std::fs::read_to_string(env.dir().join("dead.ndjson")).expect("dead letter");
+    let dead: Vec<&str> = dead.lines().collect();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert!(dead[0].contains("\"status\":400"), "{}", dead[0]);
+    assert!(
+        dead[0].ends_with(&format!("\"push\":{}}}", lines[100])),
+        "{}",
+        dead[0]
+    );
+    let mut rest = lines.clone();
+    rest.remove(100);
+    assert_exactly_once(receiver.with(|s| s.accepted.clone()), &rest);
+}
+
+#[test]
+fn a_stopped_target_holds_the_backlog_on_the_broker_with_bounded_memory() {
+    let broker = broker();
+    let env = broker.env();
+    let receiver = Receiver::start("foobar", "secret-1");
+    receiver.with(|s| s.fail_500 = usize::MAX);
+    let url = receiver.url();
+    let daemon = relay(&env, "r1", &["--to", &url, "--batch-size", "100"]);
+    let lines = pushes::lines(19, BACKLOG, "foobar");
+    publish(&broker, &lines);
+    wait_for(1, "the first refused request", || {
+        receiver.with(|s| s.requests)
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let seen = receiver.with(|s| s.seen.len());
+    assert!(seen <= 100, "{seen} pushes taken while the target is down");
+    let rss_kib = std::fs::read_to_string(format!("/proc/{}/status", daemon.child.id()))
+        .expect("status")
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .expect("VmRSS");
+    assert!(rss_kib < 100 * 1024, "RSS {rss_kib} KiB");
+    assert!(
+        broker.handle().stats().delivered < 400,
+        "the broker keeps the backlog: {:?}",
+        broker.handle().stats().delivered
+    );
+    receiver.with(|s| s.fail_500 = 0);
+    wait_for(BACKLOG, "pushes once the target is back", || {
+        receiver.with(|s| s.accepted.len())
+    });
+    let (code, stderr) = stop(daemon);
+    assert_eq!(code, 0, "{stderr}");
+    assert_exactly_once(receiver.with(|s| s.accepted.clone()), &lines);
+}
+
+#[test]
+fn give_up_after_continuous_failure_exits_7() {
+    let broker = broker();
+    let env = broker.env();
+    let receiver = Receiver::start("foobar", "secret-1");
+    receiver.with(|s| s.fail_500 = usize::MAX);
+    let url = receiver.url();
+    let daemon = relay(&env, "r1", &["--to", &url, "--give-up", "1s"]);
+    publish(&broker, &pushes::lines(20, 5, "foobar"));
+    let (code, stderr) = daemon.wait_exit(WAIT);
+    assert_eq!(code, 7, "{stderr}");
+    assert!(stderr.contains("--give-up"), "{stderr}");
+    assert!(!stderr.contains("secret-1"), "the AppSecret never shows");
+}
+
+#[test]
+fn exec_target_gets_each_push_on_stdin_and_retries_a_failure() {
+    let broker = broker();
+    let env = broker.env();
+    let out = env.dir().join("out.ndjson");
+    let flag = env.dir().join("failed-once");
+    // Fails the first run of all, then appends each push.
+    let command = format!(
+        "if [ ! -e '{flag}' ]; then touch '{flag}'; exit 1; fi; cat >> '{out}'",
+        flag = flag.display(),
+        out = out.display()
+    );
+    let to = format!("exec:{command}");
+    let daemon = relay(&env, "r1", &["--to", &to, "--concurrency", "1"]);
+    let lines = pushes::lines(21, 20, "foobar");
+    publish(&broker, &lines);
+    wait_for(20, "lines from the command", || {
+        std::fs::read_to_string(&out).map_or(0, |t| t.lines().count())
+    });
+    let (code, stderr) = stop(daemon);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("status 1"), "{stderr}");
+    let written = std::fs::read_to_string(&out).expect("out");
+    assert_exactly_once(written.lines().map(str::to_owned).collect(), &lines);
+}
+
+#[test]
+fn sigterm_stops_the_relay_at_once_with_a_summary() {
+    let broker = broker();
+    let env = broker.env();
+    let receiver = Receiver::start("foobar", "secret-1");
+    receiver.with(|s| s.hang = true);
+    let url = receiver.url();
+    let daemon = relay(&env, "r1", &["--to", &url]);
+    publish(&broker, &pushes::lines(22, 10, "foobar"));
+    wait_for(1, "a hanging request", || receiver.with(|s| s.requests));
+    let started = Instant::now();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &daemon.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let (code, stderr) = daemon.wait_exit(WAIT);
+    let took = started.elapsed();
+    receiver.with(|s| s.hang = false);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(took < Duration::from_millis(600), "took {took:?}");
+    assert!(stderr.contains("left unacknowledged"), "{stderr}");
+}
