@@ -65,6 +65,8 @@ for i in range(n):
           r.randrange(100), r.uniform(-10, 40), r.randrange(10**14), r.randrange(10**14)))
 EOF
 
+split -l 30000 -d -a 4 "$WORK/pushes.ndjson" "$WORK/chunk."
+
 # --- Mosquitto: persistent sessions, unlimited queue, a wide in-flight window
 MQ_PORT=$(free_port)
 mosquitto_passwd -b -c "$WORK/passwd" "$APP" "$SECRET" >/dev/null 2>&1
@@ -86,7 +88,14 @@ export SENSORO_MQTT_CONFIG=$WORK/config.toml
 
 # Registers a persistent session for clientId $1 (subscribe, then leave).
 register() { mosquitto_sub -h 127.0.0.1 -p "$MQ_PORT" -u "$APP" -P "$SECRET" -i "$1" -c -q 1 -t "$TOPIC" -E; }
-backlog() { mosquitto_pub -h 127.0.0.1 -p "$MQ_PORT" -u "$APP" -P "$SECRET" -i "$APP/pub" -q 1 -t "$TOPIC" -l <"$WORK/pushes.ndjson"; }
+# mosquitto_pub -l stops early once its 16-bit message ids wrap: at most 30,000 lines each.
+backlog() {
+    local chunk
+    for chunk in "$WORK"/chunk.*; do
+        mosquitto_pub -h 127.0.0.1 -p "$MQ_PORT" -u "$APP" -P "$SECRET" -i "$APP/pub-${chunk##*.}" \
+            -q 1 -t "$TOPIC" -l <"$chunk"
+    done
+}
 
 # Runs a relay for clientId $1 into target $2 until `$3` prints N; prints "seconds rss_kb".
 time_relay() {
