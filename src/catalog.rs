@@ -445,38 +445,39 @@ pub fn flag(value: &Value) -> Option<bool> {
     }
 }
 
+/// Every deviceType in PLATFORM.md's table ("Device types seen in the platform's public
+/// apps"): each has an entry in the catalogue (tests check it, and that each renders).
+pub const PLATFORM_TYPES: &[&str] = &[
+    "node",
+    "temp_humi",
+    "temp_humi_one",
+    "ch4",
+    "siter_ch4",
+    "co",
+    "co2",
+    "lpg",
+    "fhsj_lpg",
+    "pm",
+    "smoke",
+    "fhsj_smoke",
+    "leak",
+    "cover",
+    "zcrd_water",
+    "tracker",
+    "dianbiao",
+    "zcrd_ammeter",
+    "fhsj_elec_fires",
+    "zcrd_door",
+    "zcrd_infrared",
+    "zcrd_magnetic",
+    "zcrd_manual",
+    "zcrd_sound_light",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    /// Every deviceType in PLATFORM.md's table.
-    const PLATFORM_TYPES: &[&str] = &[
-        "node",
-        "temp_humi",
-        "temp_humi_one",
-        "ch4",
-        "siter_ch4",
-        "co",
-        "co2",
-        "lpg",
-        "fhsj_lpg",
-        "pm",
-        "smoke",
-        "fhsj_smoke",
-        "leak",
-        "cover",
-        "zcrd_water",
-        "tracker",
-        "dianbiao",
-        "zcrd_ammeter",
-        "fhsj_elec_fires",
-        "zcrd_door",
-        "zcrd_infrared",
-        "zcrd_magnetic",
-        "zcrd_manual",
-        "zcrd_sound_light",
-    ];
 
     #[test]
     fn every_platform_type_is_known_and_its_fields_too() {

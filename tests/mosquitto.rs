@@ -137,6 +137,28 @@ impl Mosquitto {
         args
     }
 
+    /// Runs `listen --qos 1 --format json` with `rest`, its stdout into `out`; once it has
+    /// subscribed, publishes `lines` at QoS 1; returns its exit code and stderr.
+    fn listen_while_publishing(
+        &self,
+        env: &TestEnv,
+        out: &std::path::Path,
+        rest: &[&str],
+        lines: &str,
+    ) -> (i32, String) {
+        let mut args = vec!["--qos", "1", "--format", "json"];
+        args.extend_from_slice(rest);
+        let mut cmd = env.command(&self.args("listen", &args));
+        cmd.stdout(File::create(out).expect("out file"));
+        let mut listen = Daemon::spawn(cmd);
+        listen.wait_for_line(
+            |l| l.starts_with("subscribed to users/foobar/devices"),
+            WAIT,
+        );
+        self.publish(lines, "1");
+        listen.wait_exit(WAIT)
+    }
+
     fn connect(&self, env: &TestEnv, rest: &[&str]) -> Run {
         env.run(&self.args("connect", rest))
     }
@@ -152,27 +174,12 @@ fn listen_receives_what_mosquitto_pub_publishes_in_order() {
         .collect();
     lines.insert(10, "not json at all".to_owned());
     let out_path = env.dir().join("pushes.ndjson");
-    let mut cmd = env.command(&mosquitto.args(
-        "listen",
-        &[
-            "--qos",
-            "1",
-            "--count",
-            "31",
-            "--timeout",
-            "20s",
-            "--format",
-            "json",
-        ],
-    ));
-    cmd.stdout(File::create(&out_path).expect("out file"));
-    let mut listen = Daemon::spawn(cmd);
-    listen.wait_for_line(
-        |l| l.starts_with("subscribed to users/foobar/devices"),
-        WAIT,
+    let (code, stderr) = mosquitto.listen_while_publishing(
+        &env,
+        &out_path,
+        &["--count", "31", "--timeout", "20s"],
+        &(lines.join("\n") + "\n"),
     );
-    mosquitto.publish(&(lines.join("\n") + "\n"), "1");
-    let (code, stderr) = listen.wait_exit(WAIT);
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stderr.contains("with QoS 1"),
@@ -273,28 +280,13 @@ fn listen_carries_random_pushes_from_mosquitto_byte_for_byte() {
     let env = TestEnv::new().env("SENSORO_APP_SECRET", SECRET);
     let pushes = common::pushes::lines(23, 300, APP);
     let out_path = env.dir().join("pushes.ndjson");
-    let mut cmd = env.command(&mosquitto.args(
-        "listen",
-        &[
-            "--qos",
-            "1",
-            "--count",
-            "300",
-            "--timeout",
-            "30s",
-            "--format",
-            "json",
-        ],
-    ));
-    cmd.stdout(File::create(&out_path).expect("out file"));
-    let mut listen = Daemon::spawn(cmd);
-    listen.wait_for_line(
-        |l| l.starts_with("subscribed to users/foobar/devices"),
-        WAIT,
-    );
     let text: String = pushes.iter().map(|p| format!("{p}\n")).collect();
-    mosquitto.publish(&text, "1");
-    let (code, stderr) = listen.wait_exit(WAIT);
+    let (code, stderr) = mosquitto.listen_while_publishing(
+        &env,
+        &out_path,
+        &["--count", "300", "--timeout", "30s"],
+        &text,
+    );
     assert_eq!(code, 0, "{stderr}");
     let got = std::fs::read_to_string(&out_path).expect("output");
     assert!(

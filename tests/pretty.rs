@@ -557,33 +557,7 @@ fn compact_mode_is_one_line_per_push() {
     check("compact_stream", &inputs, compact());
 }
 
-/// Every deviceType in PLATFORM.md's table ("Device types seen in the platform's public apps").
-const PLATFORM_TYPES: &[&str] = &[
-    "node",
-    "temp_humi",
-    "temp_humi_one",
-    "ch4",
-    "siter_ch4",
-    "co",
-    "co2",
-    "lpg",
-    "fhsj_lpg",
-    "pm",
-    "smoke",
-    "fhsj_smoke",
-    "leak",
-    "cover",
-    "zcrd_water",
-    "tracker",
-    "dianbiao",
-    "zcrd_ammeter",
-    "fhsj_elec_fires",
-    "zcrd_door",
-    "zcrd_infrared",
-    "zcrd_magnetic",
-    "zcrd_manual",
-    "zcrd_sound_light",
-];
+use sensoro_mqtt::catalog::PLATFORM_TYPES;
 
 #[test]
 fn every_platform_device_type_renders_with_its_units() {

@@ -95,26 +95,39 @@ fn blocked_on_a_pipe(pid: u32) -> bool {
     })
 }
 
+/// Starts listen at `qos` with stdout into a pipe nobody reads, publishes `count` pushes of
+/// about `size` bytes, and returns once listen's output writer is blocked on the full pipe.
+fn listen_into_a_full_pipe(
+    broker: &Broker,
+    env: &TestEnv,
+    port: &str,
+    qos: &str,
+    count: usize,
+    size: usize,
+) -> Daemon {
+    let mut cmd = listen(env, port, &["--qos", qos]);
+    cmd.stdout(Stdio::piped());
+    let mut daemon = Daemon::spawn(cmd);
+    daemon.wait_for_line(|l| l.starts_with("subscribed to"), WAIT);
+    let push = format!("{{\"sn\":\"S1\",\"data\":\"{}\"}}", "x".repeat(size));
+    let pushes: Vec<&[u8]> = (0..count).map(|_| push.as_bytes()).collect();
+    broker.publish_when_subscribed(&pushes);
+    let pid = daemon.child.id();
+    let started = Instant::now();
+    while !blocked_on_a_pipe(pid) {
+        assert!(started.elapsed() < WAIT, "stdout never blocked");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    daemon
+}
+
 #[test]
 fn a_signal_with_stdout_blocked_by_a_reader_that_stopped_ends_listen_at_once() {
     for name in ["INT", "TERM"] {
         let broker = Broker::quiet();
         let port = broker.port();
         let env = broker.env();
-        let mut cmd = listen(&env, &port, &["--qos", "1"]);
-        // A pipe nobody reads: it fills, then every write to it blocks.
-        cmd.stdout(Stdio::piped());
-        let mut daemon = Daemon::spawn(cmd);
-        daemon.wait_for_line(|l| l.starts_with("subscribed to"), WAIT);
-        let push = format!("{{\"sn\":\"S1\",\"data\":\"{}\"}}", "x".repeat(400));
-        let pushes: Vec<&[u8]> = (0..2000).map(|_| push.as_bytes()).collect();
-        broker.publish_when_subscribed(&pushes);
-        let pid = daemon.child.id();
-        let started = Instant::now();
-        while !blocked_on_a_pipe(pid) {
-            assert!(started.elapsed() < WAIT, "stdout never blocked");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        let daemon = listen_into_a_full_pipe(&broker, &env, &port, "1", 2000, 400);
         let (took, code, stderr) = signal_and_time(daemon, name);
         assert_quick_summary(took, code, &stderr);
     }
@@ -154,21 +167,9 @@ fn a_reader_that_stopped_keeps_listen_memory_bounded_while_pushes_pour_in() {
     let broker = Broker::quiet();
     let port = broker.port();
     let env = broker.env();
-    let mut cmd = listen(&env, &port, &["--qos", "0"]);
-    cmd.stdout(Stdio::piped());
-    let mut daemon = Daemon::spawn(cmd);
-    daemon.wait_for_line(|l| l.starts_with("subscribed to"), WAIT);
     // 40 MB of pushes against a 64 KiB pipe nobody reads.
-    let push = format!("{{\"sn\":\"S1\",\"data\":\"{}\"}}", "y".repeat(1000));
-    let pushes: Vec<&[u8]> = (0..40_000).map(|_| push.as_bytes()).collect();
-    broker.publish_when_subscribed(&pushes);
-    let pid = daemon.child.id();
-    let started = Instant::now();
-    while !blocked_on_a_pipe(pid) {
-        assert!(started.elapsed() < WAIT, "stdout never blocked");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let peak = peak_rss_kib(pid);
+    let daemon = listen_into_a_full_pipe(&broker, &env, &port, "0", 40_000, 1000);
+    let peak = peak_rss_kib(daemon.child.id());
     eprintln!("peak RSS with the output blocked: {peak} KiB");
     assert!(
         peak < 24 * 1024,

@@ -65,7 +65,7 @@ pub(crate) fn demo_plan(args: &PlanInputs<'_>, handle: &EmulatorHandle) -> Plan 
             client_id: format!("{app_id}/{}", random_suffix()),
             app_id: app_id.clone(),
             app_secret: Secret::new(emulator::DEMO_APP_SECRET),
-            clean_session: true,
+            clean_session: args.clean,
             keep_alive: Duration::from_secs(30),
             tls: None,
             max_payload: args.max_payload,

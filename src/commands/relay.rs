@@ -10,7 +10,6 @@ use crate::config::{Env, Qos};
 use crate::crypto::{AppKey, SafeModeCodec};
 use crate::emulator::{self, EmulatorHandle};
 use crate::error::{Error, ExitKind, Result};
-use crate::mqtt::SessionSettings;
 use crate::push::PushReader;
 use crate::relay::dead_letter::DeadLetter;
 use crate::relay::exec::{ExecOptions, ExecTarget};
@@ -21,9 +20,8 @@ use crate::relay::progress::Progress;
 use crate::relay::sqlite::SqliteTarget;
 use crate::relay::webhook::{WebhookOptions, WebhookTarget};
 use crate::relay::{RecordReader, Target, TargetSpec};
-use crate::secret::Secret;
 
-use super::plan::{self, Plan};
+use super::plan::{self, Plan, PlanInputs};
 use super::target;
 
 /// The longest wait, when leaving, for acknowledgements and DISCONNECT to go out.
@@ -57,25 +55,16 @@ async fn relay(args: &RelayArgs, env: Env) -> Result<()> {
 }
 
 fn demo_plan(args: &RelayArgs, handle: &EmulatorHandle) -> Plan {
-    let addr = handle.local_addr();
-    let app_id = emulator::DEMO_APP_ID.to_owned();
-    Plan {
-        settings: SessionSettings {
-            host: addr.ip().to_string(),
-            port: addr.port(),
-            client_id: format!("{app_id}/relay"),
-            app_id: app_id.clone(),
-            app_secret: Secret::new(emulator::DEMO_APP_SECRET),
-            clean_session: false,
-            keep_alive: Duration::from_secs(30),
-            tls: None,
-            max_payload: args.max_payload,
-        },
-        topic: emulator::topic_for(&app_id),
-        qos: qos_of(args),
-        app_key: Some(Secret::new(emulator::DEMO_APP_KEY)),
-        credentials: "the demo app's built-in credentials".to_owned(),
-    }
+    let inputs = PlanInputs {
+        conn: &args.conn,
+        clean: false,
+        max_payload: args.max_payload,
+    };
+    let mut plan = plan::demo_plan(&inputs, handle);
+    // A fixed clientId: the relay keeps a persistent session, on the demo too.
+    plan.settings.client_id = format!("{}/relay", emulator::DEMO_APP_ID);
+    plan.qos = qos_of(args);
+    plan
 }
 
 fn qos_of(args: &RelayArgs) -> Qos {
