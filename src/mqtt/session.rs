@@ -66,7 +66,7 @@ pub enum Event<'a> {
 }
 
 /// Why the session ended for good.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionEnd {
     /// CONNACK refused with this return code: retrying would be refused again.
     Refused(ConnectReturnCode),
@@ -208,11 +208,8 @@ impl Session {
     pub async fn next(&mut self) -> Result<Event<'_>, SessionEnd> {
         self.start = self.handed;
         loop {
-            if let Some(end) = &self.ended {
-                return Err(match end {
-                    SessionEnd::Refused(code) => SessionEnd::Refused(*code),
-                    SessionEnd::TooLarge(size) => SessionEnd::TooLarge(*size),
-                });
+            if let Some(end) = self.ended {
+                return Err(end);
             }
             if let Some(error) = self.failed.take() {
                 return Ok(self.lose(error));
