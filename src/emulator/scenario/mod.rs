@@ -320,6 +320,20 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_example_scenario_is_valid() {
+        let readme = include_str!("../../../README.md");
+        let start = readme
+            .find("```toml\ndescription")
+            .expect("README has an example scenario");
+        let text = &readme[start + "```toml\n".len()..];
+        let text = &text[..text.find("```").expect("closed")];
+        let scenario =
+            Scenario::from_toml("README.md", text).unwrap_or_else(|e| panic!("{}", e.message()));
+        assert_eq!(scenario.devices.len(), 2);
+        assert_eq!(scenario.events.len(), 5);
+    }
+
+    #[test]
     fn a_missing_file_is_a_configuration_error_that_lists_the_built_ins() {
         let err = Scenario::load("/nonexistent/scenario.toml").unwrap_err();
         assert_eq!(err.kind(), crate::error::ExitKind::Config);
