@@ -290,7 +290,7 @@ _sensoro__mqtt() {
             return 0
             ;;
         sensoro__mqtt__subcmd__emulate)
-            opts="-h -V --app-id --app-secret --app-key --app --bind --port --max-qos --drop-after --devices --interval --seed --replay --loop --safe-mode --help --version"
+            opts="-h -V --app-id --app-secret --app-key --app --bind --port --max-qos --drop-after --devices --interval --seed --replay --loop --safe-mode --scenario --list-scenarios --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -341,6 +341,21 @@ _sensoro__mqtt() {
                     return 0
                     ;;
                 --replay)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --scenario)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then
                         oldifs="$IFS"

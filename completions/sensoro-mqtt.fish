@@ -208,8 +208,10 @@ complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l de
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l interval -d 'Time between rounds of device pushes, or between replayed lines (0 for no pause)' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l seed -d 'Seed of the simulation: the same seed gives the same pushes' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l replay -d 'Publish the pushes of FILE (NDJSON, one per line, \'-\' for stdin) instead of simulating' -r -F
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l scenario -d 'What the devices do: a built-in scenario (demo, alarms, stale, load) or a TOML file; --devices and --interval size the demo\'s fleet' -r -F
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l loop -d 'Start the replay again when it ends'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l safe-mode -d 'Send data encrypted as encryptData with each app\'s AppKey'
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l list-scenarios -d 'Print the built-in scenarios, one line each, and exit'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -s h -l help -d 'Print help'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -s V -l version -d 'Print version'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand completions" -s h -l help -d 'Print help'

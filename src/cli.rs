@@ -71,7 +71,8 @@ The first line on stderr gives the address and how to connect; then one line per
 refusal (with the reason), subscription and drop. Ctrl-C or SIGTERM stops it with a summary.
 
 Exit status: 0 after Ctrl-C/SIGTERM; 2 usage error; 3 cannot listen on the address;
-6 configuration (e.g. --safe-mode without an AppKey, an unreadable --replay file).";
+6 configuration (e.g. --safe-mode without an AppKey, an unreadable --replay file, a scenario
+file that does not validate: the error names its line).";
 
 /// `emulate`.
 #[derive(Debug, Args)]
@@ -130,6 +131,13 @@ pub struct EmulateArgs {
     /// Send data encrypted as encryptData with each app's AppKey
     #[arg(long, help_heading = "Pushes")]
     pub safe_mode: bool,
+    /// What the devices do: a built-in scenario (demo, alarms, stale, load) or a TOML file;
+    /// --devices and --interval size the demo's fleet
+    #[arg(long, value_name = "NAME|FILE", value_hint = ValueHint::FilePath, conflicts_with = "replay", help_heading = "Pushes")]
+    pub scenario: Option<String>,
+    /// Print the built-in scenarios, one line each, and exit
+    #[arg(long, exclusive = true, help_heading = "Pushes")]
+    pub list_scenarios: bool,
 }
 
 const DECRYPT_HELP: &str = "\

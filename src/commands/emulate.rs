@@ -13,12 +13,17 @@ use crate::cli::EmulateArgs;
 use crate::config::{Env, ENV_APP_KEY, ENV_APP_SECRET};
 use crate::crypto::{AppKey, SafeModeCodec};
 use crate::emulator::{
-    self, AppConfig, Emulator, EmulatorConfig, LogEvent, LogSink, QoS, Replay, MAX_REPLAY_BYTES,
+    self, scenario, AppConfig, Emulator, EmulatorConfig, LogEvent, LogSink, QoS, Replay, Scenario,
+    MAX_REPLAY_BYTES,
 };
 use crate::error::{Error, Result};
 
 /// Runs `emulate`.
 pub fn run(args: &EmulateArgs, env: &Env) -> Result<()> {
+    if args.list_scenarios {
+        print!("{}", scenario::list());
+        return Ok(());
+    }
     let config = build_config(args, env, log_to_stderr())?;
     let runtime = super::runtime(2)?;
     runtime.block_on(serve(config, args))
@@ -84,6 +89,7 @@ pub fn build_config(args: &EmulateArgs, env: &Env, log: LogSink) -> Result<Emula
     if args.safe_mode {
         apps = apps.into_iter().map(with_codec).collect::<Result<_>>()?;
     }
+    let scenario = args.scenario.as_deref().map(Scenario::load).transpose()?;
     let replay = match &args.replay {
         Some(path) if path == Path::new("-") => Some(Replay::Text(read_stdin_replay()?)),
         Some(path) => Some(Replay::File(path.clone())),
@@ -100,6 +106,8 @@ pub fn build_config(args: &EmulateArgs, env: &Env, log: LogSink) -> Result<Emula
         devices: args.devices,
         interval: args.interval,
         seed: args.seed,
+        scenario,
+        wrong_key_sealer: Some(wrong_key_sealer()?),
         replay,
         loop_replay: args.loop_replay,
         safe_mode: args.safe_mode,
@@ -107,6 +115,15 @@ pub fn build_config(args: &EmulateArgs, env: &Env, log: LogSink) -> Result<Emula
         log: Some(log),
         ..EmulatorConfig::default()
     })
+}
+
+/// An AppKey that is no app's: a scenario's wrong-key pushes are sealed with it.
+const WRONG_APP_KEY: &str = "Tm90IHRoZSBBcHBLZXkgb2YgYW55IGFwcCBoZXJlISE";
+
+fn wrong_key_sealer() -> Result<Arc<dyn emulator::PushSealer>> {
+    let key = AppKey::parse(WRONG_APP_KEY)
+        .map_err(|err| Error::config(format!("the wrong-key AppKey is unusable: {err}")))?;
+    Ok(Arc::new(SafeModeCodec::new(&key)))
 }
 
 /// Gives an app the safe-mode sealer made from its AppKey (an app without one is left as is;
@@ -287,6 +304,47 @@ mod tests {
         assert_eq!(err.kind(), crate::error::ExitKind::Config);
         assert!(err.message().contains("'a'"), "{}", err.message());
         assert!(!err.message().contains("short"), "{}", err.message());
+    }
+
+    #[test]
+    fn a_scenario_is_loaded_by_name_and_a_wrong_key_sealer_is_always_there() {
+        let stale = config(&["--scenario", "stale"]).expect("config");
+        let scenario = stale.scenario.as_ref().expect("a scenario");
+        assert_eq!(scenario.name, "stale");
+        assert!(stale.wrong_key_sealer.is_some());
+        stale.validate().expect("valid");
+        assert!(
+            config(&[]).expect("config").scenario.is_none(),
+            "demo by default"
+        );
+    }
+
+    #[test]
+    fn a_scenario_cannot_be_combined_with_a_replay() {
+        let argv = [
+            "sensoro-mqtt",
+            "emulate",
+            "--scenario",
+            "demo",
+            "--replay",
+            "f",
+        ];
+        assert!(Cli::try_parse_from(argv).is_err());
+    }
+
+    #[test]
+    fn a_scenario_device_on_an_app_that_is_not_served_is_a_configuration_error() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("s.toml");
+        std::fs::write(
+            &path,
+            "[[device]]\nsn = \"A\"\ndeviceType = \"co\"\napp = \"x\"\n",
+        )
+        .expect("write");
+        let config = config(&["--scenario", &path.display().to_string()]).expect("config");
+        let err = config.validate().unwrap_err();
+        assert_eq!(err.kind(), crate::error::ExitKind::Config);
+        assert!(err.message().contains("'x'"), "{}", err.message());
     }
 
     #[test]

@@ -13,6 +13,7 @@ use std::time::Duration;
 use rumqttc::mqttbytes::QoS;
 
 use super::log::LogSink;
+use super::scenario::Scenario;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 
@@ -135,12 +136,21 @@ pub struct EmulatorConfig {
     pub apps: Vec<AppConfig>,
     /// Highest QoS granted on SUBSCRIBE (the platform's beta grants 0; default 1). Not 2.
     pub max_qos: QoS,
-    /// Simulated devices, spread round-robin over the apps; 0 simulates nothing.
+    /// Simulated devices, spread round-robin over the apps; 0 simulates nothing. With a
+    /// scenario: the size of a fleet that does not give its own count.
     pub devices: usize,
-    /// Time between simulation rounds, or between replayed lines; zero means no pause.
+    /// Time between simulation rounds, or between replayed lines; zero means no pause. With a
+    /// scenario: the period of a fleet that does not give its own interval.
     pub interval: Duration,
-    /// Seed of the simulation: the same seed gives the same pushes (apart from `createdTime`).
+    /// Seed of the simulation: the same seed gives the same readings (apart from
+    /// `createdTime`; msgIds differ on every run).
     pub seed: u64,
+    /// What to simulate; `None` is the `demo` scenario ([`Scenario::demo`]): `devices`
+    /// devices of every type pushing each `interval`.
+    pub scenario: Option<Scenario>,
+    /// Seals the scenario's wrong-key pushes: a sealer whose key is no app's AppKey. Needed
+    /// only when the scenario has such an event.
+    pub wrong_key_sealer: Option<Arc<dyn PushSealer>>,
     /// Replay pushes instead of simulating them.
     pub replay: Option<Replay>,
     /// Start the replay again when it ends.
@@ -177,6 +187,8 @@ impl Default for EmulatorConfig {
             devices: 7,
             interval: Duration::from_secs(1),
             seed: 1,
+            scenario: None,
+            wrong_key_sealer: None,
             replay: None,
             loop_replay: false,
             safe_mode: false,
@@ -202,6 +214,11 @@ impl fmt::Debug for EmulatorConfig {
             .field("devices", &self.devices)
             .field("interval", &self.interval)
             .field("seed", &self.seed)
+            .field("scenario", &self.scenario.as_ref().map(|s| &s.name))
+            .field(
+                "wrong_key_sealer",
+                &self.wrong_key_sealer.as_ref().map(|_| "(set)"),
+            )
             .field(
                 "replay",
                 &self.replay.as_ref().map(|r| match r {
@@ -242,7 +259,49 @@ impl EmulatorConfig {
                 "max QoS must be 0 or 1: the platform has no QoS 2",
             ));
         }
+        self.validate_scenario()?;
         self.validate_limits()
+    }
+
+    /// The scenario's AppIDs are served, its size is bounded, and its wrong-key events have a
+    /// sealer.
+    fn validate_scenario(&self) -> Result<()> {
+        let Some(scenario) = &self.scenario else {
+            return Ok(());
+        };
+        if let Some(id) = scenario
+            .app_ids()
+            .find(|id| !self.apps.iter().any(|app| app.app_id == *id))
+        {
+            return Err(Error::config(format!(
+                "scenario '{}' puts a device on app '{id}', which is not served",
+                scenario.name
+            ))
+            .with_hint("add the app with --app ID:SECRET[:KEY]"));
+        }
+        if scenario.device_count(self.devices) > MAX_DEVICES {
+            return Err(Error::config(format!(
+                "scenario '{}' has more than {MAX_DEVICES} devices",
+                scenario.name
+            )));
+        }
+        if scenario.needs_wrong_key() && self.wrong_key_sealer.is_none() {
+            return Err(Error::config(format!(
+                "scenario '{}' has wrong-key events but no sealer for them",
+                scenario.name
+            )));
+        }
+        Ok(())
+    }
+
+    /// True when pushes are simulated (rather than replayed, or none at all).
+    #[must_use]
+    pub fn simulates(&self) -> bool {
+        self.replay.is_none()
+            && self
+                .scenario
+                .as_ref()
+                .map_or(self.devices > 0, |s| s.device_count(self.devices) > 0)
     }
 
     fn validate_limits(&self) -> Result<()> {

@@ -4,7 +4,7 @@
 //! It accepts MQTT 3.1 and 3.1.1, authenticates like the platform (username = AppID,
 //! password = AppSecret, the clientId rule; any failure is CONNACK 5), lets a client subscribe
 //! only to `users/<its AppID>/devices`, never forwards what clients publish, and delivers
-//! pushes from simulated devices or a replay at QoS 0 or 1, with persistent sessions.
+//! pushes from simulated devices (a [`Scenario`]) or a replay at QoS 0 or 1, with persistent sessions.
 //!
 //! It is a library: it never prints and knows nothing about the CLI. What happens is told
 //! through [`LogEvent`]s to a caller-supplied sink. Everything is bounded (connections,
@@ -32,13 +32,16 @@ mod connection;
 mod feed;
 mod handshake;
 mod log;
+mod msg_id;
 mod protocol;
 mod replay;
+pub mod scenario;
 mod server;
 mod session;
 mod shutdown;
 mod simulate;
 mod source;
+mod timeline;
 
 use std::net::SocketAddr;
 
@@ -48,6 +51,7 @@ pub use config::{
 };
 pub use log::{CloseReason, LogEvent, LogSink, MqttVersion, RefuseReason};
 pub use rumqttc::mqttbytes::QoS;
+pub use scenario::Scenario;
 pub use server::{Emulator, EmulatorHandle, EmulatorStats};
 
 /// AppID of the demo app (`listen --demo`).

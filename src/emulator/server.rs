@@ -72,7 +72,7 @@ impl Emulator {
                 looping,
                 shutdown,
             )));
-        } else if broker.config.devices > 0 {
+        } else if broker.config.simulates() {
             tasks.push(tokio::spawn(source::simulate(broker.clone(), shutdown)));
         }
         Ok(EmulatorHandle {

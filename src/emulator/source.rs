@@ -2,8 +2,8 @@
 //! through the broker at the configured pace.
 //!
 //! Both wait while no session is subscribed, so nothing is generated for nobody: a replay
-//! starts at its first line when the first client subscribes, and a seed's sequence starts
-//! with the first subscriber. Both stop at shutdown, and never spin: a zero interval yields to
+//! starts at its first line when the first client subscribes, and a scenario's clock (and a
+//! seed's sequence) starts with the first subscriber. Both stop at shutdown, and never spin: a zero interval yields to
 //! the scheduler between rounds.
 
 use std::sync::Arc;
@@ -12,37 +12,124 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use serde_json::Value;
 use tokio::sync::watch;
-use tokio::time::{interval, Interval, MissedTickBehavior};
+use tokio::time::{interval, sleep_until, Instant, Interval, MissedTickBehavior};
 
 use super::broker::Broker;
 use super::log::LogEvent;
+use super::msg_id::run_nonce;
 use super::replay::Line;
+use super::scenario::Scenario;
 use super::shutdown::stopped;
-use super::simulate::{assemble, Simulator};
+use super::simulate::{assemble, Setup, Simulator};
+use super::timeline::{Output, Timeline};
 
-/// Runs the device simulation until shutdown.
+/// Runs the device simulation (the configured scenario, `demo` by default) until shutdown.
+///
+/// The timeline's clock starts at the first subscription and stands still while nobody is
+/// subscribed. Each step is published when it is due on the real clock; a step that is late
+/// is published at once, and when the run falls far behind (a suspended machine, an
+/// overloaded one) the clock is moved on rather than catching up in one flood.
 pub(crate) async fn simulate(broker: Arc<Broker>, mut shutdown: watch::Receiver<bool>) {
-    let app_ids = broker.apps.iter().map(|app| app.id.clone()).collect();
-    let mut simulator = Simulator::new(broker.config.seed, broker.config.devices, app_ids);
-    let mut pace = Pace::new(broker.config.interval);
+    let scenario = broker
+        .config
+        .scenario
+        .clone()
+        .unwrap_or_else(Scenario::demo);
+    let setup = Setup {
+        seed: broker.config.seed,
+        fleet_count: broker.config.devices,
+        fleet_every: broker.config.interval,
+        app_ids: broker.apps.iter().map(|app| app.id.clone()).collect(),
+        run: run_nonce(),
+    };
+    let mut timeline = Timeline::new(Simulator::new(&scenario, &setup), &scenario);
     let mut subscribed = broker.subscribed();
-    loop {
-        if !pace.next(&mut subscribed, &mut shutdown).await {
-            return;
+    let mut start: Option<Instant> = None;
+    let mut last_due = None;
+    while let Some(due) = timeline.next_due() {
+        if *subscribed.borrow() == 0 {
+            let paused = Instant::now();
+            let resumed = tokio::select! {
+                found = subscribed.wait_for(|count| *count > 0) => found.is_ok(),
+                () = stopped(&mut shutdown) => false,
+            };
+            if !resumed {
+                return;
+            }
+            if let Some(start) = &mut start {
+                *start += paused.elapsed();
+            }
         }
-        for push in simulator.round(now_ms()) {
+        let begin = *start.get_or_insert_with(Instant::now);
+        let mut at = begin + Duration::from_millis(due);
+        let now = Instant::now();
+        if now > at + MAX_LAG {
+            start = Some(begin + (now - at));
+            at = now;
+        }
+        let on_time = async {
+            if last_due == Some(due) {
+                // A zero interval: nothing advances the clock, so give the other tasks a turn.
+                tokio::task::yield_now().await;
+            } else {
+                sleep_until(at).await;
+            }
+        };
+        tokio::select! {
+            () = on_time => {}
+            () = stopped(&mut shutdown) => return,
+        }
+        last_due = Some(due);
+        let Some((_, outputs)) = timeline.step(now_ms()) else {
+            break;
+        };
+        for output in outputs {
+            publish_output(&broker, output);
+        }
+    }
+    // Nothing more will happen (no devices, a finished timeline): wait for shutdown.
+    stopped(&mut shutdown).await;
+}
+
+/// How far behind the real clock the timeline may fall before it is moved on.
+const MAX_LAG: Duration = Duration::from_secs(5);
+
+fn publish_output(broker: &Broker, output: Output) {
+    let (app, payload) = match output {
+        Output::Push(push) => {
             let (key, value) = if broker.config.safe_mode {
-                match seal(&broker, push.app, &push.data) {
+                match seal(broker, push.app, &push.data) {
                     Some(sealed) => ("encryptData", Value::String(sealed)),
-                    None => continue,
+                    None => return,
                 }
             } else {
                 ("data", push.data)
             };
-            let payload = Bytes::from(assemble(push.envelope, key, value));
-            broker.publish(push.app, &payload);
+            (push.app, assemble(push.envelope, key, value))
         }
-    }
+        Output::WrongKey(push) => {
+            let Some(sealer) = &broker.config.wrong_key_sealer else {
+                return;
+            };
+            let app_id = broker.apps.get(push.app).map(|a| a.id.clone());
+            let sealed = sealer.seal(&app_id.unwrap_or_default(), &push.data.to_string());
+            match sealed {
+                Ok(sealed) => (
+                    push.app,
+                    assemble(push.envelope, "encryptData", Value::String(sealed)),
+                ),
+                Err(detail) => {
+                    broker.logger.emit(|| LogEvent::SealFailed {
+                        app_id: "(wrong key)".to_owned(),
+                        detail,
+                    });
+                    return;
+                }
+            }
+        }
+        Output::Malformed { app, payload } => (app, payload),
+    };
+    broker.publish(app, &Bytes::from(payload));
 }
 
 /// Runs the replay until its end (or forever when looping) or shutdown.

@@ -84,6 +84,11 @@ async fn each_app_sees_only_its_own_devices() {
 
 /// The first `count` pushes of a fresh emulator with `seed`, `createdTime` removed.
 async fn first_pushes(seed: u64, count: usize) -> Vec<Value> {
+    first_pushes_and_ids(seed, count).await.0
+}
+
+/// The same, with `msgId` removed too and returned apart.
+async fn first_pushes_and_ids(seed: u64, count: usize) -> (Vec<Value>, Vec<Value>) {
     let mut cfg = config();
     cfg.devices = 10;
     cfg.seed = seed;
@@ -97,17 +102,26 @@ async fn first_pushes(seed: u64, count: usize) -> Vec<Value> {
         .iter()
         .map(|p| {
             let mut push = json(&p.payload);
-            push.as_object_mut().map(|o| o.remove("createdTime"));
-            push
+            let id = push.as_object_mut().and_then(|o| {
+                o.remove("createdTime");
+                o.remove("msgId")
+            });
+            (push, id.unwrap_or_default())
         })
-        .collect()
+        .unzip()
 }
 
 #[tokio::test]
-async fn the_same_seed_gives_the_same_pushes() {
-    let one = first_pushes(2024, 15).await;
-    let two = first_pushes(2024, 15).await;
+async fn the_same_seed_gives_the_same_readings_with_new_msg_ids() {
+    let (one, one_ids) = first_pushes_and_ids(2024, 15).await;
+    let (two, two_ids) = first_pushes_and_ids(2024, 15).await;
     assert_eq!(one, two);
+    assert!(
+        one_ids
+            .iter()
+            .all(|id| id.is_string() && !two_ids.contains(id)),
+        "a new run repeats msgIds: {one_ids:?} {two_ids:?}"
+    );
     let other = first_pushes(2025, 15).await;
     assert_ne!(one, other);
 }
