@@ -4,16 +4,23 @@
 # delivery guarantee:
 #   SQLite:     relay --to sqlite:DB        vs  mosquitto_sub -C N | sqlite3 .import
 #   PostgreSQL: relay --to postgres://...   vs  mosquitto_sub -C N | psql \copy
-#   webhook:    relay --to http://...       (a local keep-alive receiver, python3)
+#   webhook:    relay --to http://...       (a local keep-alive receiver, examples/webhook_sink.rs)
 # Time = from the consumer's start until the last push is stored; peak RSS of the consumer.
 #
 #   benches/relay_vs_pipeline.sh                     # 100k pushes, release build
 #   N=2000 BENCH_PROFILE=debug benches/relay_vs_pipeline.sh   # smoke-test the script
+#   ONLY="sqlite postgres" benches/relay_vs_pipeline.sh       # some of: sqlite postgres webhook
+#   RELAY_ARGS="--batch-size 2000" benches/relay_vs_pipeline.sh  # extra relay flags
 # Needs: mosquitto, mosquitto-clients, sqlite3, postgresql, python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 N=${N:-100000}
+ONLY=${ONLY:-sqlite postgres webhook}
+RELAY_ARGS=${RELAY_ARGS:-}
+# Mosquitto's window of unacknowledged QoS 1 pushes per client (its default is 20).
+MQ_INFLIGHT=${MQ_INFLIGHT:-1000}
+want() { [[ " $ONLY " == *" $1 "* ]]; }
 APP=foobar
 SECRET=bench-secret-$$
 TOPIC=users/$APP/devices
@@ -76,7 +83,7 @@ allow_anonymous false
 password_file $WORK/passwd
 persistence false
 max_queued_messages 0
-max_inflight_messages 1000
+max_inflight_messages $MQ_INFLIGHT
 user root
 EOF
 "$MOSQUITTO" -c "$WORK/mosquitto.conf" 2>"$WORK/mosquitto.log" &
@@ -100,9 +107,10 @@ backlog() {
 # Runs a relay for clientId $1 into target $2 until `$3` prints N; prints "seconds rss_kb".
 time_relay() {
     local id=$1 to=$2 count=$3 start pid
+    shift 3
     start=$(now)
     /usr/bin/time -f %M -o "$WORK/rss" "$BIN" relay --client-id "$id" --to "$to" \
-        --dead-letter "$WORK/dead.ndjson" 2>"$WORK/relay.log" &
+        --dead-letter "$WORK/dead.ndjson" $RELAY_ARGS "$@" 2>"$WORK/relay.log" &
     pid=$!
     until [ "$(eval "$count" 2>/dev/null || echo 0)" -ge "$N" ]; do
         kill -0 "$pid" 2>/dev/null || { cat "$WORK/relay.log" >&2; return 1; }
@@ -130,6 +138,7 @@ report() { # name seconds rss_kb
 echo "backlog: $N pushes ($(du -h "$WORK/pushes.ndjson" | cut -f1)) on Mosquitto $("$MOSQUITTO" -h 2>/dev/null | head -1 | awk '{print $3}')"
 
 # --- SQLite
+if want sqlite; then
 register "$APP/relay-sqlite"; backlog
 read -r t rss < <(time_relay "$APP/relay-sqlite" "sqlite:$WORK/relay.db" "sqlite3 $WORK/relay.db 'select count(*) from pushes'")
 report "relay --to sqlite" "$t" "$rss"
@@ -139,8 +148,10 @@ register "$APP/sub-sqlite"; backlog
 read -r t rss < <(time_pipeline "$APP/sub-sqlite" sqlite3 "$WORK/pipe.db" -cmd ".mode ascii" -cmd ".separator $SEP \"\\n\"" ".import /dev/stdin raw")
 [ "$(sqlite3 "$WORK/pipe.db" 'select count(*) from raw')" -eq "$N" ]
 report "mosquitto_sub | sqlite3 .import" "$t" "$rss"
+fi
 
 # --- PostgreSQL: a private cluster
+if want postgres; then
 PG_PORT=$(free_port)
 "${AS_PG[@]}" "$PGBIN/initdb" -D "$WORK/pg" -U postgres -A trust --no-sync -E UTF8 >/dev/null
 "${AS_PG[@]}" "$PGBIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pg.log" -w \
@@ -154,10 +165,32 @@ register "$APP/sub-pg"; backlog
 read -r t rss < <(time_pipeline "$APP/sub-pg" "${PSQL[@]}" -c "\\copy raw(push) from stdin with (format csv, quote e'\\x01', delimiter e'\\x02')")
 [ "$("${PSQL[@]}" -c 'select count(*) from raw')" -eq "$N" ]
 report "mosquitto_sub | psql \\copy" "$t" "$rss"
+fi
 
-# --- webhook: a local keep-alive receiver counting 2xx answers
+# --- webhook: a local keep-alive receiver counting 2xx answers: examples/webhook_sink.rs (tokio,
+# answers 200 at once, checks nothing heavy) at each of CONCURRENCY; with PY_SINK=1 also the
+# python3 ThreadingHTTPServer receiver (the bottleneck at about 7k requests/s on 2 cores).
+if want webhook; then
+if [ "${BENCH_PROFILE:-release}" = debug ]; then
+    cargo build --quiet --example webhook_sink; SINK=$PWD/target/debug/examples/webhook_sink
+else
+    cargo build --quiet --release --example webhook_sink; SINK=$PWD/target/release/examples/webhook_sink
+fi
 HOOK_PORT=$(free_port)
-python3 - "$HOOK_PORT" "$WORK/hook.count" <<'EOF' &
+"$SINK" "$HOOK_PORT" "$WORK/hook.count" &
+PIDS+=($!)
+for _ in $(seq 100); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $HOOK_PORT))" 2>/dev/null && break; sleep 0.1; done
+for c in ${CONCURRENCY:-4 8 16}; do
+    register "$APP/relay-hook-$c"; backlog
+    # The sink counts from its start: count this run's pushes only.
+    base=$(cat "$WORK/hook.count" 2>/dev/null || echo 0)
+    read -r t rss < <(time_relay "$APP/relay-hook-$c" "http://127.0.0.1:$HOOK_PORT/hook" "echo \$(( \$(cat $WORK/hook.count) - $base ))" --concurrency "$c")
+    report "relay --to http -c $c (rust sink)" "$t" "$rss"
+done
+fi
+if want webhook && [ -n "${PY_SINK:-}" ]; then
+PY_PORT=$(free_port)
+python3 - "$PY_PORT" "$WORK/py.count" <<'EOF' &
 import sys, http.server, socketserver, threading
 port, out = int(sys.argv[1]), sys.argv[2]
 count = 0; lock = threading.Lock()
@@ -175,7 +208,8 @@ class S(socketserver.ThreadingMixIn, http.server.HTTPServer): daemon_threads = T
 S(("127.0.0.1", port), H).serve_forever()
 EOF
 PIDS+=($!)
-for _ in $(seq 100); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $HOOK_PORT))" 2>/dev/null && break; sleep 0.1; done
-register "$APP/relay-hook"; backlog
-read -r t rss < <(time_relay "$APP/relay-hook" "http://127.0.0.1:$HOOK_PORT/hook" "cat $WORK/hook.count")
+for _ in $(seq 100); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $PY_PORT))" 2>/dev/null && break; sleep 0.1; done
+register "$APP/relay-py"; backlog
+read -r t rss < <(time_relay "$APP/relay-py" "http://127.0.0.1:$PY_PORT/hook" "cat $WORK/py.count")
 report "relay --to http (python receiver)" "$t" "$rss"
+fi

@@ -14,26 +14,29 @@ use rumqttc::mqttbytes::QoS;
 
 use crate::config::Qos;
 use crate::error::{Error, Result};
-use crate::mqtt::session::{self, Event, Session, SessionEnd};
+use crate::mqtt::session::{self, Session, SessionEnd};
 use crate::mqtt::{self, Backoff, SessionSettings};
 
 /// What acknowledges one push; `None` inside for QoS 0 (nothing to acknowledge).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AckToken(Option<session::AckToken>);
 
-/// What the feed has to say.
+/// What a source of pushes has to say.
 #[derive(Debug)]
-pub enum FeedEvent {
+pub enum Event<T> {
     /// A push: its payload and what acknowledges it.
     Push {
         /// The payload as received.
         payload: Bytes,
         /// Hand back to [`Feed::ack`] once every target committed it.
-        token: AckToken,
+        token: T,
     },
     /// A line for the user (connected, subscribed, lost, retrying).
     Note(String),
 }
+
+/// What the feed has to say.
+pub type FeedEvent = Event<AckToken>;
 
 /// A subscription kept alive across reconnects.
 pub struct Feed {
@@ -120,9 +123,25 @@ impl Feed {
     }
 }
 
+impl super::pipeline::Source for Feed {
+    type Token = AckToken;
+
+    fn next(&mut self) -> impl std::future::Future<Output = Result<FeedEvent>> {
+        Feed::next(self)
+    }
+
+    fn try_next(&mut self) -> Option<Result<FeedEvent>> {
+        Feed::try_next(self)
+    }
+
+    fn ack(&mut self, tokens: Vec<AckToken>) {
+        Feed::ack(self, tokens);
+    }
+}
+
 impl State {
     /// Turns one session event into feed events.
-    fn take(&mut self, event: std::result::Result<Event<'_>, SessionEnd>) -> Result<()> {
+    fn take(&mut self, event: std::result::Result<session::Event<'_>, SessionEnd>) -> Result<()> {
         let note = match event {
             Err(SessionEnd::Refused(code)) => {
                 let refused = mqtt::refused(code);
@@ -144,7 +163,7 @@ impl State {
                 )
                 .with_hint("raise --max-payload (up to 255MiB, MQTT's own limit)"))
             }
-            Ok(Event::Messages(messages)) => {
+            Ok(session::Event::Messages(messages)) => {
                 for message in messages {
                     self.pending.push_back(FeedEvent::Push {
                         payload: Bytes::copy_from_slice(message.publish.payload),
@@ -153,9 +172,9 @@ impl State {
                 }
                 return Ok(());
             }
-            Ok(Event::Connected { session_present }) => self.on_connected(session_present),
-            Ok(Event::Subscribed { granted }) => self.on_subscribed(granted)?,
-            Ok(Event::Lost {
+            Ok(session::Event::Connected { session_present }) => self.on_connected(session_present),
+            Ok(session::Event::Subscribed { granted }) => self.on_subscribed(granted)?,
+            Ok(session::Event::Lost {
                 error, retry_in, ..
             }) => {
                 if !self.connected_once {

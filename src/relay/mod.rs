@@ -2,9 +2,10 @@
 //!
 //! A push is acknowledged to the broker only after every target committed it (or rejected it
 //! for good and it was written to the dead letter). Pushes go in batches, bounded by size and
-//! age; a batch is finished before the next one starts, so pushes of one device keep their
-//! order and the pushes in flight stay bounded: while a target is down the relay stops
-//! reading and the broker keeps the backlog.
+//! age; the next batch is gathered while one commits, batches commit one after another and
+//! are acknowledged in order, so pushes of one device keep their order and the pushes in
+//! flight stay bounded: while a target is down the relay stops reading and the broker keeps
+//! the backlog.
 //!
 //! Targets implement [`Target`], one file each. Only [`feed`] knows the MQTT session.
 

@@ -1,19 +1,28 @@
-//! The delivery loop: read a batch from the feed, commit it to every target (retrying with
+//! The delivery loop: gather a batch from the feed, commit it to every target (retrying with
 //! jittered backoff what is not committed yet), write what was rejected for good to the dead
-//! letter, and only then acknowledge the batch. One batch at a time: the pushes in flight are
-//! bounded by the batch size (plus what the broker's own window lets through), pushes of one
-//! device never overtake each other, and while a target is down nothing more is read.
+//! letter, and only then acknowledge the batch.
+//!
+//! Two stages run side by side: the feeder reads and parses pushes into the next batch while
+//! the committer commits the previous one. Batches are committed one after another, in the
+//! order they were gathered, and acknowledged in that order once committed, so pushes of one
+//! device never overtake each other. At most [`PipelineConfig::window`] batches are handed to
+//! the committer at once (one committing, the next waiting) besides the one being gathered:
+//! the pushes in flight stay bounded, and while a target is down nothing more is read, so the
+//! broker keeps the backlog. A batch is handed over as soon as the committer is idle (low
+//! latency when pushes trickle in), else once it is full or old: under load, batches grow
+//! while the previous commit runs, so commits get fewer and larger by themselves.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
+use tokio::sync::{mpsc, watch};
 
 use super::dead_letter::DeadLetter;
-use super::feed::{AckToken, Feed, FeedEvent};
+use super::feed::Event;
 use super::progress::Progress;
-use super::record::RecordReader;
+use super::record::{NotAPush, RecordReader};
 use super::{target_failed, Record, Target, Verdict};
 use crate::error::Result;
 use crate::mqtt::Backoff;
@@ -21,8 +30,11 @@ use crate::mqtt::Backoff;
 /// How a pipeline batches and retries.
 #[derive(Debug, Clone)]
 pub struct PipelineConfig {
-    /// The most pushes in one batch (and so in flight).
+    /// The most pushes in one batch.
     pub max_batch: usize,
+    /// The most batches handed to the committer and not yet acknowledged (the one being
+    /// committed included); one more is gathered meanwhile.
+    pub window: usize,
     /// The oldest a batch may grow before it is committed while pushes keep coming.
     pub max_age: Duration,
     /// Stop with exit 7 after this long of failing without committing anything.
@@ -39,6 +51,7 @@ impl Default for PipelineConfig {
     fn default() -> Self {
         PipelineConfig {
             max_batch: 1000,
+            window: 2,
             max_age: Duration::from_millis(50),
             give_up: None,
             retry_base: Duration::from_millis(100),
@@ -200,11 +213,49 @@ impl Pipeline {
     }
 }
 
-/// One batch being gathered: the records and, in arrival order, every token to acknowledge.
-#[derive(Default)]
-struct Gathered {
+/// Where pushes come from and where their acknowledgements go: the MQTT feed
+/// ([`super::feed::Feed`]), or a script in the tests.
+pub trait Source {
+    /// What acknowledges one push.
+    type Token;
+
+    /// The next event; an error is final. Must be cancel-safe.
+    fn next(&mut self) -> impl Future<Output = Result<Event<Self::Token>>>;
+
+    /// The next event if one is ready now, without waiting.
+    fn try_next(&mut self) -> Option<Result<Event<Self::Token>>>;
+
+    /// Acknowledges pushes, in the order given.
+    fn ack(&mut self, tokens: Vec<Self::Token>);
+}
+
+/// One batch: the records, the payloads that are not pushes, and in arrival order every
+/// token to acknowledge once the batch is committed.
+struct Gathered<T> {
     records: Vec<Arc<Record>>,
-    tokens: Vec<AckToken>,
+    not_pushes: Vec<NotAPush>,
+    tokens: Vec<T>,
+    opened: tokio::time::Instant,
+    /// The source had nothing more ready when last asked.
+    drained: bool,
+}
+
+impl<T> Gathered<T> {
+    fn new() -> Self {
+        Gathered {
+            records: Vec::new(),
+            not_pushes: Vec::new(),
+            tokens: Vec::new(),
+            opened: tokio::time::Instant::now(),
+            drained: false,
+        }
+    }
+}
+
+/// What the feeder hands to the committer.
+enum Work<T> {
+    Batch(Gathered<T>),
+    Note(String),
 }
 
 /// Runs the relay until `shutdown` resolves (or a fatal error): read, deliver, acknowledge.
@@ -212,36 +263,155 @@ struct Gathered {
 /// # Errors
 ///
 /// The feed failed for good (refused, session gone) or a target did (exit 7).
-pub async fn run(
-    feed: &mut Feed,
+pub async fn run<S: Source>(
+    source: &mut S,
     reader: &mut RecordReader,
     pipeline: &mut Pipeline,
     shutdown: impl Future<Output = ()>,
 ) -> Result<Ending> {
+    let (work_tx, work_rx) = mpsc::unbounded_channel();
+    let (done_tx, done_rx) = mpsc::unbounded_channel();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let limits = Limits {
+        max_batch: pipeline.config.max_batch.max(1),
+        window: pipeline.config.window.max(1),
+        max_age: pipeline.config.max_age,
+    };
+    let committer = commit_loop(pipeline, work_rx, done_tx, stop_rx);
+    let feeder = feed_loop(source, reader, limits, work_tx, done_rx, &stop_tx, shutdown);
+    let (committed, fed) = tokio::join!(committer, feeder);
+    // A target's failure explains why the feeder stopped: it comes first.
+    committed?;
+    fed
+}
+
+/// How the feeder bounds what it gathers and hands over.
+#[derive(Clone, Copy)]
+struct Limits {
+    max_batch: usize,
+    window: usize,
+    max_age: Duration,
+}
+
+/// Reads the source into batches and hands them over; acknowledges what comes back
+/// committed. Ends on a signal or a feed error after the committer has finished, and
+/// right away when the committer stopped (a target failed).
+async fn feed_loop<S: Source>(
+    source: &mut S,
+    reader: &mut RecordReader,
+    limits: Limits,
+    work: mpsc::UnboundedSender<Work<S::Token>>,
+    mut done: mpsc::UnboundedReceiver<Vec<S::Token>>,
+    stop: &watch::Sender<bool>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<Ending> {
     tokio::pin!(shutdown);
+    let mut batch = Gathered::new();
+    let mut in_flight = 0usize;
+    let outcome = 'feeding: loop {
+        let room = in_flight < limits.window;
+        // Nothing more to read now: the broker may be holding the rest back until
+        // acknowledgements free its window, so waiting for a fuller batch would stall both.
+        let ripe = batch.tokens.len() >= limits.max_batch
+            || batch.opened.elapsed() >= limits.max_age
+            || batch.drained;
+        if !batch.tokens.is_empty() && (in_flight == 0 || (room && ripe)) {
+            let full = std::mem::replace(&mut batch, Gathered::new());
+            if work.send(Work::Batch(full)).is_err() {
+                break Ok(Ending::Signal);
+            }
+            in_flight += 1;
+            continue;
+        }
+        let reading = batch.tokens.len() < limits.max_batch;
+        let deadline = batch.opened + limits.max_age;
+        let aging = !batch.tokens.is_empty() && room;
+        tokio::select! {
+            biased;
+            () = &mut shutdown => break Ok(Ending::Signal),
+            tokens = done.recv() => match tokens {
+                Some(tokens) => {
+                    source.ack(tokens);
+                    in_flight -= 1;
+                }
+                // The committer stopped: a target failed for good.
+                None => return Ok(Ending::Signal),
+            },
+            event = source.next(), if reading => {
+                let event = match event {
+                    Ok(event) => event,
+                    Err(err) => break Err(err),
+                };
+                if batch.tokens.is_empty() {
+                    batch.opened = tokio::time::Instant::now();
+                }
+                take(event, reader, &work, &mut batch);
+                batch.drained = false;
+                while batch.tokens.len() < limits.max_batch {
+                    match source.try_next() {
+                        Some(Ok(event)) => take(event, reader, &work, &mut batch),
+                        Some(Err(err)) => break 'feeding Err(err),
+                        None => {
+                            batch.drained = true;
+                            break;
+                        }
+                    }
+                }
+            }
+            () = tokio::time::sleep_until(deadline), if aging => {}
+        }
+    };
+    finish(source, stop, work, done, outcome).await
+}
+
+/// Tells the committer to stop (it finishes the batch in hand within the grace period and
+/// abandons the ones waiting), then acknowledges what it still commits.
+async fn finish<T>(
+    source: &mut impl Source<Token = T>,
+    stop: &watch::Sender<bool>,
+    work: mpsc::UnboundedSender<Work<T>>,
+    mut done: mpsc::UnboundedReceiver<Vec<T>>,
+    outcome: Result<Ending>,
+) -> Result<Ending> {
+    let _ = stop.send(true);
+    drop(work);
+    while let Some(tokens) = done.recv().await {
+        source.ack(tokens);
+    }
+    outcome
+}
+
+/// Commits the batches in the order they come and sends back the tokens of each once it
+/// is committed. Returns when the feeder hung up, or with a target's fatal error.
+async fn commit_loop<T>(
+    pipeline: &mut Pipeline,
+    mut work: mpsc::UnboundedReceiver<Work<T>>,
+    done: mpsc::UnboundedSender<Vec<T>>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<()> {
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     loop {
-        let event = tokio::select! {
-            event = feed.next() => event?,
-            () = &mut shutdown => return Ok(Ending::Signal),
+        let item = tokio::select! {
+            item = work.recv() => item,
             _ = tick.tick() => {
-                pipeline.progress().update();
+                pipeline.progress.update();
                 continue;
             }
         };
-        let mut batch = Gathered::default();
-        take(event, reader, pipeline, &mut batch)?;
-        let opened = Instant::now();
-        while batch.records.len() < pipeline.config.max_batch
-            && opened.elapsed() < pipeline.config.max_age
-        {
-            match feed.try_next() {
-                Some(event) => take(event?, reader, pipeline, &mut batch)?,
-                None => break,
+        let batch = match item {
+            None => return Ok(()),
+            Some(Work::Note(note)) => {
+                pipeline.progress.note(&note);
+                continue;
             }
-        }
-        if batch.tokens.is_empty() {
+            Some(Work::Batch(batch)) => batch,
+        };
+        if *stop.borrow() {
+            pipeline.progress.abandoned += batch.records.len() as u64;
             continue;
+        }
+        for not_a_push in &batch.not_pushes {
+            pipeline.dead_letter_not_a_push(not_a_push)?;
         }
         if !batch.records.is_empty() {
             let grace = pipeline.config.grace;
@@ -249,54 +419,61 @@ pub async fn run(
                 let deliver = pipeline.deliver(&batch.records);
                 tokio::pin!(deliver);
                 tokio::select! {
-                    result = &mut deliver => Some((result, false)),
-                    () = &mut shutdown => {
-                        tokio::time::timeout(grace, &mut deliver).await.ok().map(|r| (r, true))
+                    result = &mut deliver => Some(result),
+                    _ = stop.wait_for(|&stopping| stopping) => {
+                        tokio::time::timeout(grace, &mut deliver).await.ok()
                     }
                 }
             };
-            let Some((result, stopping)) = outcome else {
-                pipeline.progress().abandoned += batch.records.len() as u64;
-                return Ok(Ending::Signal);
+            let Some(result) = outcome else {
+                pipeline.progress.abandoned += batch.records.len() as u64;
+                continue;
             };
             result?;
-            feed.ack(batch.tokens);
-            pipeline.progress().update();
-            if stopping {
-                return Ok(Ending::Signal);
-            }
-        } else {
-            feed.ack(batch.tokens);
+            pipeline.progress.update();
         }
+        // The feeder may be gone (a feed error): nothing left to acknowledge on.
+        let _ = done.send(batch.tokens);
+    }
+}
+
+impl Pipeline {
+    /// Writes a payload that is not a push to the dead letter, and says so.
+    fn dead_letter_not_a_push(&mut self, not_a_push: &NotAPush) -> Result<()> {
+        self.dead.not_a_push(not_a_push)?;
+        let note = format!(
+            "a payload that is not a push ({}) was written to the dead letter {}",
+            not_a_push.error,
+            self.dead.path().display()
+        );
+        self.progress.rejected += 1;
+        self.progress.note(&note);
+        Ok(())
     }
 }
 
 /// Adds one feed event to the batch: a push becomes a record (a payload that is not a push
-/// goes to the dead letter at once); a note is shown.
-fn take(
-    event: FeedEvent,
+/// goes to the dead letter with its batch); a note is passed on to be shown.
+fn take<T>(
+    event: Event<T>,
     reader: &mut RecordReader,
-    pipeline: &mut Pipeline,
-    batch: &mut Gathered,
-) -> Result<()> {
+    work: &mpsc::UnboundedSender<Work<T>>,
+    batch: &mut Gathered<T>,
+) {
     match event {
-        FeedEvent::Note(note) => pipeline.progress().note(&note),
-        FeedEvent::Push { payload, token } => {
+        Event::Note(note) => {
+            let _ = work.send(Work::Note(note));
+        }
+        Event::Push { payload, token } => {
             match reader.read(&payload) {
                 Ok(record) => batch.records.push(Arc::new(record)),
-                Err(not_a_push) => {
-                    pipeline.dead.not_a_push(&not_a_push)?;
-                    let note = format!(
-                        "a payload that is not a push ({}) was written to the dead letter {}",
-                        not_a_push.error,
-                        pipeline.dead.path().display()
-                    );
-                    pipeline.progress().rejected += 1;
-                    pipeline.progress().note(&note);
-                }
+                Err(not_a_push) => batch.not_pushes.push(not_a_push),
             }
             batch.tokens.push(token);
         }
     }
-    Ok(())
 }
+
+#[cfg(test)]
+#[path = "pipeline_tests.rs"]
+mod tests;

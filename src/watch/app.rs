@@ -72,6 +72,12 @@ impl App {
         }
     }
 
+    /// The model the app shows.
+    #[must_use]
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
     /// Takes one input; returns the token to acknowledge, or the session's final error.
     pub fn on_input(&mut self, input: WatchInput) -> std::result::Result<AckToken, Error> {
         match input {
