@@ -3,6 +3,8 @@
 
 #[path = "common/mod.rs"]
 mod common;
+#[path = "emulate/faults.rs"]
+mod faults;
 #[path = "emulate/handshake.rs"]
 mod handshake;
 #[path = "emulate/harness.rs"]

@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use bytes::Bytes;
-use rumqttc::mqttbytes::v4::Login;
 use rumqttc::mqttbytes::QoS;
 use tokio::sync::watch;
 
@@ -101,17 +100,18 @@ impl Broker {
     /// CONNACK 5. Returns the app's index.
     pub(crate) fn authenticate(
         &self,
-        login: Option<&Login>,
+        username: Option<&str>,
+        password: Option<&[u8]>,
         client_id: &str,
     ) -> Result<usize, RefuseReason> {
-        let Some(login) = login.filter(|l| !l.username.is_empty()) else {
+        let Some(username) = username.filter(|name| !name.is_empty()) else {
             return Err(RefuseReason::UnknownAppId(None));
         };
-        let Some(index) = self.app_index(&login.username) else {
-            return Err(RefuseReason::UnknownAppId(Some(login.username.clone())));
+        let Some(index) = self.app_index(username) else {
+            return Err(RefuseReason::UnknownAppId(Some(username.to_owned())));
         };
         let app = &self.apps[index];
-        if !same_secret(&app.secret, login.password.as_bytes()) {
+        if !same_secret(&app.secret, password.unwrap_or_default()) {
             return Err(RefuseReason::WrongSecret);
         }
         if !client_id::is_valid(app.id.as_bytes(), client_id.as_bytes()) {

@@ -157,6 +157,9 @@ pub struct EmulatorConfig {
     pub max_packet_size: usize,
     /// Most simultaneous TCP connections; more are closed at once.
     pub max_connections: usize,
+    /// How long a connection may go without a subscription (and, for a publisher, without
+    /// publishing) before it is closed, so idle clients cannot hold the connection limit.
+    pub idle_timeout: Duration,
     /// Most sessions kept (online and offline); the oldest offline one is evicted past it.
     pub max_sessions: usize,
     /// Most recent pushes kept per app for sessions that are behind (offline persistent
@@ -185,6 +188,7 @@ impl Default for EmulatorConfig {
             write_timeout: Duration::from_secs(30),
             max_packet_size: 256 * 1024,
             max_connections: 1024,
+            idle_timeout: Duration::from_secs(60),
             max_sessions: 4096,
             queue_limit: 1000,
             max_inflight: 32,
@@ -216,6 +220,7 @@ impl fmt::Debug for EmulatorConfig {
             .field("write_timeout", &self.write_timeout)
             .field("max_packet_size", &self.max_packet_size)
             .field("max_connections", &self.max_connections)
+            .field("idle_timeout", &self.idle_timeout)
             .field("max_sessions", &self.max_sessions)
             .field("queue_limit", &self.queue_limit)
             .field("max_inflight", &self.max_inflight)
@@ -273,6 +278,10 @@ impl EmulatorConfig {
             (
                 !self.write_timeout.is_zero(),
                 "write timeout must be above zero",
+            ),
+            (
+                !self.idle_timeout.is_zero(),
+                "idle timeout must be above zero",
             ),
         ];
         match checks.iter().find(|(ok, _)| !ok) {

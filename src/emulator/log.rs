@@ -56,11 +56,11 @@ impl fmt::Display for RefuseReason {
             RefuseReason::UnsupportedProtocol { name, level } => write!(
                 f,
                 "unsupported protocol '{}' level {level} (only MQTT 3.1 and 3.1.1)",
-                name.escape_debug()
+                Shown(name)
             ),
             RefuseReason::UnknownAppId(None) => f.write_str("no username (it must be the AppID)"),
             RefuseReason::UnknownAppId(Some(name)) => {
-                write!(f, "username '{}' is no known AppID", name.escape_debug())
+                write!(f, "username '{}' is no known AppID", Shown(name))
             }
             RefuseReason::WrongSecret => f.write_str("wrong password (AppSecret)"),
             RefuseReason::BadClientId => {
@@ -91,6 +91,8 @@ pub enum CloseReason {
         /// The limit.
         max: usize,
     },
+    /// The client held no subscription for this long (the idle limit).
+    Idle(std::time::Duration),
     /// The client left written data unread for longer than the write timeout.
     SlowConsumer,
     /// The client broke the protocol (the detail says how).
@@ -112,6 +114,11 @@ impl fmt::Display for CloseReason {
             CloseReason::PacketTooLarge { size, max } => {
                 write!(f, "packet of {size} bytes is over the limit of {max}")
             }
+            CloseReason::Idle(limit) => write!(
+                f,
+                "idle for {:.1} s without a subscription",
+                limit.as_secs_f64()
+            ),
             CloseReason::SlowConsumer => f.write_str("client stopped reading"),
             CloseReason::ProtocolError(detail) => write!(f, "protocol error: {detail}"),
             CloseReason::Shutdown => f.write_str("emulator shutting down"),
@@ -250,9 +257,10 @@ impl fmt::Display for LogEvent {
                 keep_alive,
             } => write!(
                 f,
-                "connect accepted: '{client_id}' (AppID {app_id}) from {peer}, {version}, \
+                "connect accepted: '{}' (AppID {app_id}) from {peer}, {version}, \
                  clean session {clean_session}, session present {session_present}, \
-                 keep-alive {keep_alive} s"
+                 keep-alive {keep_alive} s",
+                Shown(client_id)
             ),
             LogEvent::Refused {
                 peer,
@@ -262,7 +270,7 @@ impl fmt::Display for LogEvent {
             } => write!(
                 f,
                 "connect refused (CONNACK {code}): {reason}; clientId '{}' from {peer}",
-                client_id.as_deref().unwrap_or("").escape_debug()
+                Shown(client_id.as_deref().unwrap_or(""))
             ),
             LogEvent::Rejected { peer, reason } => write!(f, "closed {peer}: {reason}"),
             LogEvent::Subscribed {
@@ -271,7 +279,9 @@ impl fmt::Display for LogEvent {
                 granted_qos,
             } => write!(
                 f,
-                "subscribe granted: '{client_id}' to {topic} at QoS {granted_qos}"
+                "subscribe granted: '{}' to {} at QoS {granted_qos}",
+                Shown(client_id),
+                Shown(topic)
             ),
             LogEvent::SubscribeRefused {
                 client_id,
@@ -279,14 +289,16 @@ impl fmt::Display for LogEvent {
                 reason,
             } => write!(
                 f,
-                "subscribe refused (0x80): '{client_id}' to '{}': {reason}",
-                topic.escape_debug()
+                "subscribe refused (0x80): '{}' to '{}': {reason}",
+                Shown(client_id),
+                Shown(topic)
             ),
             LogEvent::Unsubscribed { client_id, topic } => {
                 write!(
                     f,
-                    "unsubscribed: '{client_id}' from '{}'",
-                    topic.escape_debug()
+                    "unsubscribed: '{}' from '{}'",
+                    Shown(client_id),
+                    Shown(topic)
                 )
             }
             LogEvent::ClientPublishIgnored {
@@ -295,20 +307,23 @@ impl fmt::Display for LogEvent {
                 bytes,
             } => write!(
                 f,
-                "publish from '{client_id}' to '{}' ({bytes} bytes) not forwarded",
-                topic.escape_debug()
+                "publish from '{}' to '{}' ({bytes} bytes) not forwarded",
+                Shown(client_id),
+                Shown(topic)
             ),
             LogEvent::Disconnected { client_id, reason } => {
-                write!(f, "disconnected: '{client_id}': {reason}")
+                write!(f, "disconnected: '{}': {reason}", Shown(client_id))
             }
             LogEvent::QueueOverflow { client_id, dropped } => write!(
                 f,
-                "'{client_id}' fell behind: dropped {dropped} oldest push(es)"
+                "'{}' fell behind: dropped {dropped} oldest push(es)",
+                Shown(client_id)
             ),
             LogEvent::SessionEvicted { client_id } => {
                 write!(
                     f,
-                    "offline session '{client_id}' evicted (too many sessions)"
+                    "offline session '{}' evicted (too many sessions)",
+                    Shown(client_id)
                 )
             }
             LogEvent::SealFailed { app_id, detail } => {
@@ -321,6 +336,26 @@ impl fmt::Display for LogEvent {
                 write!(f, "replay finished: {published} line(s) published")
             }
         }
+    }
+}
+
+/// Longest client-supplied string shown whole in a log line, in characters.
+const SHOWN_CHARS: usize = 64;
+
+/// A client-supplied string as a log line shows it: escaped, and cut to [`SHOWN_CHARS`]
+/// characters with '…' (a 65,535-byte clientId must not fill the log on every attempt).
+struct Shown<'a>(&'a str);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut chars = self.0.chars();
+        for c in chars.by_ref().take(SHOWN_CHARS) {
+            write!(f, "{}", c.escape_debug())?;
+        }
+        if chars.next().is_some() {
+            f.write_str("…")?;
+        }
+        Ok(())
     }
 }
 
@@ -337,5 +372,19 @@ impl Logger {
         if let Some(sink) = &self.0 {
             sink(&event());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_client_strings_are_cut_and_short_ones_kept() {
+        assert_eq!(Shown("foobar/a").to_string(), "foobar/a");
+        assert_eq!(Shown(&"é".repeat(64)).to_string(), "é".repeat(64));
+        let cut = Shown(&"x".repeat(65_535)).to_string();
+        assert_eq!(cut, format!("{}…", "x".repeat(64)));
+        assert_eq!(Shown("a\nb").to_string(), "a\\nb");
     }
 }

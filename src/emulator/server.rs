@@ -17,7 +17,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use super::broker::Broker;
 use super::config::EmulatorConfig;
-use super::handshake::serve;
+use super::handshake::{refuse_busy, serve};
 use super::log::LogEvent;
 use super::shutdown::stopped;
 use super::{replay, source};
@@ -25,6 +25,8 @@ use crate::error::{Error, ExitKind, Result};
 
 /// How long shutdown waits for tasks before aborting them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// Connections over the limit answered with CONNACK 3 at once; beyond, they are just closed.
+const MAX_REFUSALS: usize = 64;
 /// Pause after a failed accept (e.g. out of file descriptors), so the loop cannot spin.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
@@ -90,6 +92,7 @@ async fn accept_loop(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let limit = Arc::new(Semaphore::new(broker.config.max_connections));
+    let refusals = Arc::new(Semaphore::new(MAX_REFUSALS));
     let mut connections = JoinSet::new();
     let for_connections = shutdown.clone();
     loop {
@@ -110,9 +113,17 @@ async fn accept_loop(
                     }
                     Err(_) => {
                         let max = broker.config.max_connections;
+                        let answered = refusals.clone().try_acquire_owned().ok().map(|permit| {
+                            let max_packet_size = broker.config.max_packet_size;
+                            connections.spawn(async move {
+                                refuse_busy(stream, max_packet_size).await;
+                                drop(permit);
+                            });
+                        });
+                        let how = if answered.is_some() { "CONNACK 3" } else { "closed" };
                         broker.logger.emit(|| LogEvent::Rejected {
                             peer,
-                            reason: format!("connection limit of {max} reached"),
+                            reason: format!("connection limit of {max} reached ({how})"),
                         });
                     }
                 },
