@@ -290,7 +290,7 @@ _sensoro__mqtt() {
             return 0
             ;;
         sensoro__mqtt__subcmd__emulate)
-            opts="-h -V --app-id --app-secret --app-key --app --bind --port --max-qos --drop-after --devices --interval --seed --replay --loop --safe-mode --help --version"
+            opts="-h -V --app-id --app-secret --app-key --app --bind --port --max-qos --drop-after --max-connections --idle-timeout --devices --interval --seed --replay --loop --safe-mode --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -325,6 +325,14 @@ _sensoro__mqtt() {
                     return 0
                     ;;
                 --drop-after)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

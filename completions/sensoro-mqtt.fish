@@ -204,10 +204,12 @@ complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l bi
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l port -d 'Port to listen on (0 picks a free one; the first line says which)' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l max-qos -d 'Highest QoS granted on SUBSCRIBE (the platform has no QoS 2)' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l drop-after -d 'Fault injection: close each connection after N pushes were sent to it' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l max-connections -d 'Most simultaneous connections; more get CONNACK 3 (server unavailable)' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l idle-timeout -d 'Close a connection that holds no subscription for this long (publishers: that neither subscribe nor publish)' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l devices -d 'Simulated devices, spread over the apps (0 for none)' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l interval -d 'Time between rounds of device pushes, or between replayed lines (0 for no pause)' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l seed -d 'Seed of the simulation: the same seed gives the same pushes' -r
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l replay -d 'Publish the pushes of FILE (NDJSON, one per line, \'-\' for stdin) instead of simulating' -r -F
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l replay -d 'Publish the pushes of FILE (NDJSON, one per line) instead of simulating; \'-\' (stdin), a FIFO or a device is streamed: each line is published as it arrives' -r -F
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l loop -d 'Start the replay again when it ends'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l safe-mode -d 'Send data encrypted as encryptData with each app\'s AppKey'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -s h -l help -d 'Print help'

@@ -111,6 +111,13 @@ pub struct EmulateArgs {
     /// Fault injection: close each connection after N pushes were sent to it
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Broker")]
     pub drop_after: Option<u64>,
+    /// Most simultaneous connections; more get CONNACK 3 (server unavailable)
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000), help_heading = "Broker")]
+    pub max_connections: u64,
+    /// Close a connection that holds no subscription for this long (publishers: that neither
+    /// subscribe nor publish)
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = crate::duration::parse_duration, help_heading = "Broker")]
+    pub idle_timeout: std::time::Duration,
 
     /// Simulated devices, spread over the apps (0 for none)
     #[arg(long, value_name = "N", default_value_t = 7, help_heading = "Pushes")]
@@ -121,7 +128,8 @@ pub struct EmulateArgs {
     /// Seed of the simulation: the same seed gives the same pushes
     #[arg(long, value_name = "S", default_value_t = 1, help_heading = "Pushes")]
     pub seed: u64,
-    /// Publish the pushes of FILE (NDJSON, one per line, '-' for stdin) instead of simulating
+    /// Publish the pushes of FILE (NDJSON, one per line) instead of simulating; '-' (stdin),
+    /// a FIFO or a device is streamed: each line is published as it arrives
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, help_heading = "Pushes")]
     pub replay: Option<PathBuf>,
     /// Start the replay again when it ends

@@ -4,7 +4,6 @@
 //! [`crate::emulator`], safe mode seals with the crate's codec. The first stderr line says
 //! where it listens and how to connect; it runs until Ctrl-C or SIGTERM.
 
-use std::io::Read as _;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -12,9 +11,7 @@ use std::sync::Arc;
 use crate::cli::EmulateArgs;
 use crate::config::{Env, ENV_APP_KEY, ENV_APP_SECRET};
 use crate::crypto::{AppKey, SafeModeCodec};
-use crate::emulator::{
-    self, AppConfig, Emulator, EmulatorConfig, LogEvent, LogSink, QoS, Replay, MAX_REPLAY_BYTES,
-};
+use crate::emulator::{self, AppConfig, Emulator, EmulatorConfig, LogEvent, LogSink, QoS, Replay};
 use crate::error::{Error, Result};
 
 /// Runs `emulate`.
@@ -85,10 +82,12 @@ pub fn build_config(args: &EmulateArgs, env: &Env, log: LogSink) -> Result<Emula
         apps = apps.into_iter().map(with_codec).collect::<Result<_>>()?;
     }
     let replay = match &args.replay {
-        Some(path) if path == Path::new("-") => Some(Replay::Text(read_stdin_replay()?)),
+        Some(path) if path == Path::new("-") => Some(Replay::Stdin),
         Some(path) => Some(Replay::File(path.clone())),
         None => None,
     };
+    let defaults = EmulatorConfig::default();
+    let max_connections = usize::try_from(args.max_connections).unwrap_or(usize::MAX);
     Ok(EmulatorConfig {
         bind: SocketAddr::new(args.bind, args.port),
         apps,
@@ -104,8 +103,11 @@ pub fn build_config(args: &EmulateArgs, env: &Env, log: LogSink) -> Result<Emula
         loop_replay: args.loop_replay,
         safe_mode: args.safe_mode,
         drop_after: args.drop_after,
+        max_connections,
+        max_sessions: defaults.max_sessions.max(max_connections),
+        idle_timeout: args.idle_timeout,
         log: Some(log),
-        ..EmulatorConfig::default()
+        ..defaults
     })
 }
 
@@ -122,22 +124,6 @@ fn with_codec(app: AppConfig) -> Result<AppConfig> {
         ))
     })?;
     Ok(app.with_sealer(Arc::new(SafeModeCodec::new(&key))))
-}
-
-fn read_stdin_replay() -> Result<Vec<u8>> {
-    let mut text = Vec::new();
-    std::io::stdin()
-        .lock()
-        .take(MAX_REPLAY_BYTES + 1)
-        .read_to_end(&mut text)
-        .map_err(|e| Error::io("cannot read the replay from stdin", &e))?;
-    if text.len() as u64 > MAX_REPLAY_BYTES {
-        return Err(Error::config(format!(
-            "the replay on stdin is over the {} MiB limit",
-            MAX_REPLAY_BYTES / (1024 * 1024)
-        )));
-    }
-    Ok(text)
 }
 
 /// One stderr line per event, with the local time; `Listening` is left to the banner.
@@ -270,7 +256,20 @@ mod tests {
         assert_eq!(config.seed, 9);
         assert_eq!(config.drop_after, Some(5));
         assert!(config.safe_mode);
+        assert_eq!(config.max_connections, 1024, "the default");
+        assert_eq!(config.idle_timeout, std::time::Duration::from_secs(60));
         config.validate().expect("valid");
+    }
+
+    #[test]
+    fn connection_limit_and_idle_timeout_come_from_flags() {
+        let config = config(&["--max-connections", "10000", "--idle-timeout", "5s"]).expect("c");
+        assert_eq!(config.max_connections, 10_000);
+        assert!(config.max_sessions >= 10_000, "{}", config.max_sessions);
+        assert_eq!(config.idle_timeout, std::time::Duration::from_secs(5));
+        config.validate().expect("valid");
+        let err = Cli::try_parse_from(["sensoro-mqtt", "emulate", "--max-connections", "0"]);
+        assert!(err.is_err());
     }
 
     #[test]

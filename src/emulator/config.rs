@@ -112,14 +112,21 @@ impl fmt::Debug for AppConfig {
 /// Where replayed pushes come from: NDJSON, one payload per line, published byte for byte.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Replay {
-    /// A file, read whole when the emulator starts (at most [`MAX_REPLAY_BYTES`]).
+    /// A path. A regular file is read whole when the emulator starts (at most
+    /// [`MAX_REPLAY_BYTES`]) and may loop; anything else (a FIFO, a device) is streamed like
+    /// [`Replay::Stdin`].
     File(PathBuf),
+    /// Standard input, streamed: each line is published as it arrives (lines of at most
+    /// [`MAX_REPLAY_LINE`] bytes; longer ones are skipped).
+    Stdin,
     /// NDJSON already in memory.
     Text(Vec<u8>),
 }
 
 /// The largest replay input accepted.
 pub const MAX_REPLAY_BYTES: u64 = 64 * 1024 * 1024;
+/// The longest line of a streamed replay (stdin, FIFO, device); longer lines are skipped.
+pub const MAX_REPLAY_LINE: usize = 1024 * 1024;
 /// The most simulated devices.
 pub const MAX_DEVICES: usize = 10_000;
 /// The largest in-flight window per session.
@@ -210,6 +217,7 @@ impl fmt::Debug for EmulatorConfig {
                 "replay",
                 &self.replay.as_ref().map(|r| match r {
                     Replay::File(path) => path.display().to_string(),
+                    Replay::Stdin => "stdin".to_owned(),
                     Replay::Text(text) => format!("{} bytes in memory", text.len()),
                 }),
             )

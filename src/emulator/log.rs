@@ -236,6 +236,11 @@ pub enum LogEvent {
         /// Why.
         reason: String,
     },
+    /// A streamed replay could not be opened or read; it ends here.
+    ReplayFailed {
+        /// What went wrong.
+        detail: String,
+    },
     /// The replay reached its end and does not loop.
     ReplayFinished {
         /// How many lines were published.
@@ -332,6 +337,7 @@ impl fmt::Display for LogEvent {
             LogEvent::ReplaySkipped { line, reason } => {
                 write!(f, "replay line {line} skipped: {reason}")
             }
+            LogEvent::ReplayFailed { detail } => write!(f, "replay stopped: {detail}"),
             LogEvent::ReplayFinished { published } => {
                 write!(f, "replay finished: {published} line(s) published")
             }

@@ -19,9 +19,11 @@ use super::broker::Broker;
 use super::config::EmulatorConfig;
 use super::handshake::{refuse_busy, serve};
 use super::log::LogEvent;
+use super::replay::{self, Prepared};
 use super::shutdown::stopped;
-use super::{replay, source};
+use super::source;
 use crate::error::{Error, ExitKind, Result};
+use futures_util::FutureExt as _;
 
 /// How long shutdown waits for tasks before aborting them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -45,8 +47,8 @@ impl Emulator {
         // The replay input is only needed until its lines are prepared.
         let input = config.replay.take();
         let broker = Arc::new(Broker::new(config));
-        let lines = match &input {
-            Some(input) => Some(replay::load(input, &broker)?),
+        let prepared = match &input {
+            Some(input) => Some(replay::open(input, &broker)?),
             None => None,
         };
         drop(input);
@@ -66,14 +68,14 @@ impl Emulator {
             broker.clone(),
             shutdown.clone(),
         ))];
-        if let Some(lines) = lines {
+        if let Some(prepared) = prepared {
             let looping = broker.config.loop_replay;
-            tasks.push(tokio::spawn(source::replay(
-                broker.clone(),
-                lines,
-                looping,
-                shutdown,
-            )));
+            tasks.push(tokio::spawn(match prepared {
+                Prepared::Lines(lines) => {
+                    source::replay(broker.clone(), lines, looping, shutdown).boxed()
+                }
+                Prepared::Stream(input) => source::stream(broker.clone(), input, shutdown).boxed(),
+            }));
         } else if broker.config.devices > 0 {
             tasks.push(tokio::spawn(source::simulate(broker.clone(), shutdown)));
         }

@@ -11,14 +11,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use serde_json::Value;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::time::{interval, Interval, MissedTickBehavior};
 
 use super::broker::Broker;
+use super::config::MAX_REPLAY_LINE;
 use super::log::LogEvent;
-use super::replay::Line;
+use super::replay::{self, Line};
 use super::shutdown::stopped;
 use super::simulate::{assemble, Simulator};
+use super::stream::Input;
 
 /// Runs the device simulation until shutdown.
 pub(crate) async fn simulate(broker: Arc<Broker>, mut shutdown: watch::Receiver<bool>) {
@@ -69,6 +71,49 @@ pub(crate) async fn replay(
         // A pass that published nothing would loop without pause.
         if !looping || published == before {
             break;
+        }
+    }
+    broker
+        .logger
+        .emit(|| LogEvent::ReplayFinished { published });
+}
+
+/// Publishes a streamed replay's lines as they arrive, until its end or shutdown.
+pub(crate) async fn stream(
+    broker: Arc<Broker>,
+    mut input: mpsc::Receiver<Input>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut pace = Pace::new(broker.config.interval);
+    let mut subscribed = broker.subscribed();
+    let mut published = 0u64;
+    loop {
+        let next = tokio::select! {
+            next = input.recv() => next,
+            () = stopped(&mut shutdown) => return,
+        };
+        match next {
+            None => break,
+            Some(Input::Line { number, bytes }) => {
+                let Some(line) = replay::prepare(&broker, number, &bytes) else {
+                    continue;
+                };
+                if !pace.next(&mut subscribed, &mut shutdown).await {
+                    return;
+                }
+                for (app, payload) in &line.deliveries {
+                    broker.publish(*app, payload);
+                }
+                published += 1;
+            }
+            Some(Input::TooLong { number }) => broker.logger.emit(|| LogEvent::ReplaySkipped {
+                line: number,
+                reason: format!("longer than the {} KiB line limit", MAX_REPLAY_LINE / 1024),
+            }),
+            Some(Input::Failed(detail)) => {
+                broker.logger.emit(|| LogEvent::ReplayFailed { detail });
+                break;
+            }
         }
     }
     broker
