@@ -285,6 +285,7 @@ Register-ArgumentCompleter -Native -CommandName 'sensoro-mqtt' -ScriptBlock {
             [CompletionResult]::new('--app-secret', '--app-secret', [CompletionResultType]::ParameterName, 'AppSecret of that app (MQTT password) [env: SENSORO_APP_SECRET]')
             [CompletionResult]::new('--app-key', '--app-key', [CompletionResultType]::ParameterName, 'AppKey of that app, for --safe-mode (43 characters) [env: SENSORO_APP_KEY]')
             [CompletionResult]::new('--app', '--app', [CompletionResultType]::ParameterName, 'Another app as ID:SECRET[:KEY] (repeatable); each app sees only its own devices')
+            [CompletionResult]::new('--publisher', '--publisher', [CompletionResultType]::ParameterName, 'A credential that may PUBLISH pushes on app APPID''s topic (repeatable): log in with username APPID, password SECRET and a clientId of the app; what it publishes on users/APPID/devices reaches the app''s subscribers (e.g. with mosquitto_pub)')
             [CompletionResult]::new('--bind', '--bind', [CompletionResultType]::ParameterName, 'Address to listen on')
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port to listen on (0 picks a free one; the first line says which)')
             [CompletionResult]::new('--max-qos', '--max-qos', [CompletionResultType]::ParameterName, 'Highest QoS granted on SUBSCRIBE (the platform has no QoS 2)')

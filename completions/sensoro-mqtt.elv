@@ -259,6 +259,7 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
             cand --app-secret 'AppSecret of that app (MQTT password) [env: SENSORO_APP_SECRET]'
             cand --app-key 'AppKey of that app, for --safe-mode (43 characters) [env: SENSORO_APP_KEY]'
             cand --app 'Another app as ID:SECRET[:KEY] (repeatable); each app sees only its own devices'
+            cand --publisher 'A credential that may PUBLISH pushes on app APPID''s topic (repeatable): log in with username APPID, password SECRET and a clientId of the app; what it publishes on users/APPID/devices reaches the app''s subscribers (e.g. with mosquitto_pub)'
             cand --bind 'Address to listen on'
             cand --port 'Port to listen on (0 picks a free one; the first line says which)'
             cand --max-qos 'Highest QoS granted on SUBSCRIBE (the platform has no QoS 2)'

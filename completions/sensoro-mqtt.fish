@@ -200,6 +200,7 @@ complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l ap
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l app-secret -d 'AppSecret of that app (MQTT password) [env: SENSORO_APP_SECRET]' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l app-key -d 'AppKey of that app, for --safe-mode (43 characters) [env: SENSORO_APP_KEY]' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l app -d 'Another app as ID:SECRET[:KEY] (repeatable); each app sees only its own devices' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l publisher -d 'A credential that may PUBLISH pushes on app APPID\'s topic (repeatable): log in with username APPID, password SECRET and a clientId of the app; what it publishes on users/APPID/devices reaches the app\'s subscribers (e.g. with mosquitto_pub)' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l bind -d 'Address to listen on' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l port -d 'Port to listen on (0 picks a free one; the first line says which)' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l max-qos -d 'Highest QoS granted on SUBSCRIBE (the platform has no QoS 2)' -r

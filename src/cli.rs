@@ -93,6 +93,11 @@ pub struct EmulateArgs {
     /// Another app as ID:SECRET[:KEY] (repeatable); each app sees only its own devices
     #[arg(long = "app", value_name = "ID:SECRET[:KEY]", help_heading = "Apps")]
     pub apps: Vec<String>,
+    /// A credential that may PUBLISH pushes on app APPID's topic (repeatable): log in with
+    /// username APPID, password SECRET and a clientId of the app; what it publishes on
+    /// users/APPID/devices reaches the app's subscribers (e.g. with mosquitto_pub)
+    #[arg(long = "publisher", value_name = "APPID:SECRET", help_heading = "Apps")]
+    pub publishers: Vec<String>,
 
     /// Address to listen on
     #[arg(

@@ -9,6 +9,8 @@ mod faults;
 mod handshake;
 #[path = "emulate/harness.rs"]
 mod harness;
+#[path = "emulate/inject.rs"]
+mod inject;
 #[path = "emulate/live.rs"]
 mod live;
 #[path = "emulate/mosquitto.rs"]

@@ -361,3 +361,86 @@ fn replay_of_dev_zero_keeps_memory_bounded() {
     let peak = peak_rss_kib(emulate.daemon.child.id());
     assert!(peak < 100 * 1024, "peak RSS {peak} KiB");
 }
+
+#[test]
+fn mosquitto_pub_injects_a_push_through_a_publisher_that_listen_receives() {
+    if !require_tool("mosquitto_pub", "mosquitto-clients") {
+        return;
+    }
+    let env = secret_env("demo-secret");
+    let mut emulate = Emulate::start(
+        &env,
+        &[
+            "--app-id",
+            "demo",
+            "--devices",
+            "0",
+            "--publisher",
+            "demo:inject-secret",
+        ],
+    );
+    let port = emulate.port.clone();
+    let listen = {
+        let env_args = ["--count", "1", "--format", "json"];
+        let emulate_port = port.clone();
+        let env = secret_env("demo-secret");
+        std::thread::spawn(move || {
+            let run = env.run(&[
+                "listen",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &emulate_port,
+                "--app-id",
+                "demo",
+                "--timeout",
+                "15s",
+                env_args[0],
+                env_args[1],
+                env_args[2],
+                env_args[3],
+            ]);
+            (run.code, run.stdout)
+        })
+    };
+    emulate
+        .daemon
+        .wait_for_line(|l| l.contains("subscribe granted: 'demo/"), WAIT);
+    let push = r#"{"appId":"demo","sn":"0117C9PUB","type":"text","data":{"battery":42}}"#;
+    let output = std::process::Command::new("mosquitto_pub")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-u",
+            "demo",
+            "-P",
+            "inject-secret",
+        ])
+        .args([
+            "-i",
+            "demo/injector",
+            "-t",
+            "users/demo/devices",
+            "-m",
+            push,
+        ])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("mosquitto_pub runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (code, stdout) = listen.join().expect("listen thread");
+    assert_eq!(code, 0, "listen: {stdout}");
+    let got: Value = serde_json::from_str(stdout.trim()).expect("one JSON push");
+    assert_eq!(got["sn"], "0117C9PUB", "{got}");
+    assert_eq!(got["data"]["battery"], 42, "{got}");
+    assert!(
+        !emulate.daemon.seen.join("\n").contains("inject-secret"),
+        "the publisher's secret is never logged"
+    );
+}

@@ -11,7 +11,9 @@ use std::sync::Arc;
 use crate::cli::EmulateArgs;
 use crate::config::{Env, ENV_APP_KEY, ENV_APP_SECRET};
 use crate::crypto::{AppKey, SafeModeCodec};
-use crate::emulator::{self, AppConfig, Emulator, EmulatorConfig, LogEvent, LogSink, QoS, Replay};
+use crate::emulator::{
+    self, AppConfig, Emulator, EmulatorConfig, LogEvent, LogSink, PublisherConfig, QoS, Replay,
+};
 use crate::error::{Error, Result};
 
 /// Runs `emulate`.
@@ -86,11 +88,17 @@ pub fn build_config(args: &EmulateArgs, env: &Env, log: LogSink) -> Result<Emula
         Some(path) => Some(Replay::File(path.clone())),
         None => None,
     };
+    let publishers = args
+        .publishers
+        .iter()
+        .map(|spec| PublisherConfig::from_spec(spec))
+        .collect::<Result<_>>()?;
     let defaults = EmulatorConfig::default();
     let max_connections = usize::try_from(args.max_connections).unwrap_or(usize::MAX);
     Ok(EmulatorConfig {
         bind: SocketAddr::new(args.bind, args.port),
         apps,
+        publishers,
         max_qos: if args.max_qos == 0 {
             QoS::AtMostOnce
         } else {
@@ -270,6 +278,24 @@ mod tests {
         config.validate().expect("valid");
         let err = Cli::try_parse_from(["sensoro-mqtt", "emulate", "--max-connections", "0"]);
         assert!(err.is_err());
+    }
+
+    #[test]
+    fn publishers_must_name_a_served_app_and_have_their_own_secret() {
+        let ok = config(&["--app", "a:s", "--publisher", "a:p", "--publisher", "a:q"]).expect("c");
+        assert_eq!(ok.publishers.len(), 2);
+        assert_eq!(ok.publishers[0].app_id, "a");
+        ok.validate().expect("valid");
+        assert!(!format!("{ok:?}").contains(":p"), "{ok:?}");
+        for bad in [
+            &["--app", "a:s", "--publisher", "b:p"][..],
+            &["--app", "a:s", "--publisher", "a:s"],
+        ] {
+            let err = config(bad).expect("parses").validate().unwrap_err();
+            assert_eq!(err.kind(), crate::error::ExitKind::Usage, "{bad:?}");
+        }
+        let err = config(&["--app", "a:s", "--publisher", "a"]).unwrap_err();
+        assert_eq!(err.kind(), crate::error::ExitKind::Usage);
     }
 
     #[test]

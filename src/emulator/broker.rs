@@ -14,7 +14,7 @@ use bytes::Bytes;
 use rumqttc::mqttbytes::QoS;
 use tokio::sync::watch;
 
-use super::config::{topic_for, AppConfig, EmulatorConfig, PushSealer};
+use super::config::{topic_for, AppConfig, EmulatorConfig, PublisherConfig, PushSealer};
 use super::feed::Feed;
 use super::log::{LogEvent, Logger, RefuseReason};
 use super::session::{lock, Delivery, Link, Session};
@@ -25,6 +25,8 @@ pub(crate) struct App {
     pub(crate) id: String,
     pub(crate) topic: String,
     secret: Vec<u8>,
+    /// Passwords of the publishers of this app (`--publisher`).
+    publishers: Vec<Vec<u8>>,
     pub(crate) sealer: Option<Arc<dyn PushSealer>>,
 }
 
@@ -63,7 +65,11 @@ pub(crate) struct Broker {
 
 impl Broker {
     pub(crate) fn new(config: EmulatorConfig) -> Self {
-        let apps: Vec<App> = config.apps.iter().map(App::from_config).collect();
+        let apps: Vec<App> = config
+            .apps
+            .iter()
+            .map(|app| App::from_config(app, &config.publishers))
+            .collect();
         Broker {
             table: Mutex::new(apps.iter().map(|_| HashMap::new()).collect()),
             feeds: apps
@@ -97,13 +103,13 @@ impl Broker {
     }
 
     /// Checks username, password and clientId the way the platform does: any failure is
-    /// CONNACK 5. Returns the app's index.
+    /// CONNACK 5. Returns the app's index and whether the password was a publisher's.
     pub(crate) fn authenticate(
         &self,
         username: Option<&str>,
         password: Option<&[u8]>,
         client_id: &str,
-    ) -> Result<usize, RefuseReason> {
+    ) -> Result<(usize, Role), RefuseReason> {
         let Some(username) = username.filter(|name| !name.is_empty()) else {
             return Err(RefuseReason::UnknownAppId(None));
         };
@@ -111,13 +117,22 @@ impl Broker {
             return Err(RefuseReason::UnknownAppId(Some(username.to_owned())));
         };
         let app = &self.apps[index];
-        if !same_secret(&app.secret, password.unwrap_or_default()) {
+        let password = password.unwrap_or_default();
+        let role = if same_secret(&app.secret, password) {
+            Role::Subscriber
+        } else if app
+            .publishers
+            .iter()
+            .any(|secret| same_secret(secret, password))
+        {
+            Role::Publisher
+        } else {
             return Err(RefuseReason::WrongSecret);
-        }
+        };
         if !client_id::is_valid(app.id.as_bytes(), client_id.as_bytes()) {
             return Err(RefuseReason::BadClientId);
         }
-        Ok(index)
+        Ok((index, role))
     }
 
     /// Gives `client_id` its session: resumed when `clean` is false and one exists, new
@@ -274,12 +289,26 @@ impl Broker {
     }
 }
 
+/// What a connection may do, by the password it gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// The AppSecret: subscribe, as on the platform.
+    Subscriber,
+    /// A publisher's secret: also publish pushes on the app's topic.
+    Publisher,
+}
+
 impl App {
-    fn from_config(app: &AppConfig) -> Self {
+    fn from_config(app: &AppConfig, publishers: &[PublisherConfig]) -> Self {
         App {
             id: app.app_id.clone(),
             topic: topic_for(&app.app_id),
             secret: app.app_secret.expose().as_bytes().to_vec(),
+            publishers: publishers
+                .iter()
+                .filter(|p| p.app_id == app.app_id)
+                .map(|p| p.secret.expose().as_bytes().to_vec())
+                .collect(),
             sealer: app.sealer.clone(),
         }
     }

@@ -92,6 +92,52 @@ impl AppConfig {
     }
 }
 
+/// A credential that may PUBLISH pushes on one app's topic (`--publisher APPID:SECRET`).
+///
+/// It connects like a client of that app (username = the AppID, a clientId of the app's
+/// rule) with its own password; what it publishes on `users/<AppID>/devices` reaches the
+/// app's subscribers as a platform push. The platform has no such thing: it exists so that
+/// tests can inject pushes with any MQTT client (e.g. `mosquitto_pub`).
+#[derive(Clone)]
+pub struct PublisherConfig {
+    /// The app whose topic it may publish on.
+    pub app_id: String,
+    /// Its password; must differ from the app's AppSecret.
+    pub secret: Secret,
+}
+
+impl PublisherConfig {
+    /// A publisher for `app_id` with password `secret`.
+    pub fn new(app_id: impl Into<String>, secret: impl Into<String>) -> Self {
+        PublisherConfig {
+            app_id: app_id.into(),
+            secret: Secret::new(secret),
+        }
+    }
+
+    /// Parses the CLI's `APPID:SECRET` form.
+    pub fn from_spec(spec: &str) -> Result<Self> {
+        match spec.split_once(':') {
+            Some((id, secret)) if !id.is_empty() && !secret.is_empty() => {
+                Ok(PublisherConfig::new(id, secret))
+            }
+            _ => Err(Error::usage(format!(
+                "publisher '{}' is not of the form APPID:SECRET",
+                spec.split(':').next().unwrap_or_default()
+            ))),
+        }
+    }
+}
+
+impl fmt::Debug for PublisherConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PublisherConfig")
+            .field("app_id", &self.app_id)
+            .field("secret", &self.secret)
+            .finish()
+    }
+}
+
 /// `users/<AppID>/devices`, without a leading slash (see PLATFORM.md).
 #[must_use]
 pub fn topic_for(app_id: &str) -> String {
@@ -140,6 +186,8 @@ pub struct EmulatorConfig {
     pub bind: SocketAddr,
     /// The apps whose credentials are accepted.
     pub apps: Vec<AppConfig>,
+    /// Credentials that may publish pushes on an app's topic.
+    pub publishers: Vec<PublisherConfig>,
     /// Highest QoS granted on SUBSCRIBE (the platform's beta grants 0; default 1). Not 2.
     pub max_qos: QoS,
     /// Simulated devices, spread round-robin over the apps; 0 simulates nothing.
@@ -183,6 +231,7 @@ impl Default for EmulatorConfig {
         EmulatorConfig {
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 1883)),
             apps: Vec::new(),
+            publishers: Vec::new(),
             max_qos: QoS::AtLeastOnce,
             devices: 7,
             interval: Duration::from_secs(1),
@@ -209,6 +258,7 @@ impl fmt::Debug for EmulatorConfig {
         f.debug_struct("EmulatorConfig")
             .field("bind", &self.bind)
             .field("apps", &self.apps)
+            .field("publishers", &self.publishers)
             .field("max_qos", &self.max_qos)
             .field("devices", &self.devices)
             .field("interval", &self.interval)
@@ -250,12 +300,36 @@ impl EmulatorConfig {
                 return Err(Error::usage(format!("app '{}' is given twice", app.app_id)));
             }
         }
+        for publisher in &self.publishers {
+            self.validate_publisher(publisher)?;
+        }
         if self.max_qos == QoS::ExactlyOnce {
             return Err(Error::usage(
                 "max QoS must be 0 or 1: the platform has no QoS 2",
             ));
         }
         self.validate_limits()
+    }
+
+    fn validate_publisher(&self, publisher: &PublisherConfig) -> Result<()> {
+        let id = &publisher.app_id;
+        let Some(app) = self.apps.iter().find(|app| app.app_id == *id) else {
+            return Err(Error::usage(format!(
+                "publisher for '{}': no such app in this emulator",
+                id.escape_debug()
+            )));
+        };
+        if publisher.secret.expose().is_empty() {
+            return Err(Error::usage(format!(
+                "publisher for '{id}' has an empty secret"
+            )));
+        }
+        if publisher.secret.expose() == app.app_secret.expose() {
+            return Err(Error::usage(format!(
+                "publisher for '{id}' must have its own secret, not the app's AppSecret"
+            )));
+        }
+        Ok(())
     }
 
     fn validate_limits(&self) -> Result<()> {

@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use rumqttc::mqttbytes::v4::{
     Packet, PubAck, PubComp, PubRec, SubAck, Subscribe, SubscribeReasonCode, UnsubAck, Unsubscribe,
 };
@@ -21,9 +21,10 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::sleep_until;
 
-use super::broker::{grant, Attached, Broker};
+use super::broker::{grant, Attached, Broker, Role};
 use super::log::{CloseReason, LogEvent};
 use super::protocol::{next_packet, write_packet, FrameError};
+use super::replay;
 use super::session::{lock, Link, Session};
 use super::shutdown::stopped;
 
@@ -43,6 +44,7 @@ pub(crate) struct Connection<'a> {
     session: Arc<Mutex<Session>>,
     link: Arc<Link>,
     client_id: String,
+    role: Role,
     out: BytesMut,
     delivered: u64,
     closing: Option<CloseReason>,
@@ -59,6 +61,7 @@ impl<'a> Connection<'a> {
         app: usize,
         attached: &Attached,
         client_id: String,
+        role: Role,
     ) -> Self {
         Connection {
             broker,
@@ -67,6 +70,7 @@ impl<'a> Connection<'a> {
             session: attached.session.clone(),
             link: attached.link.clone(),
             client_id,
+            role,
             out: BytesMut::with_capacity(4096),
             delivered: 0,
             closing: None,
@@ -196,11 +200,15 @@ impl<'a> Connection<'a> {
                     QoS::AtLeastOnce => self.send(&Packet::PubAck(PubAck::new(publish.pkid))),
                     QoS::ExactlyOnce => self.send(&Packet::PubRec(PubRec::new(publish.pkid))),
                 }
-                self.broker.logger.emit(|| LogEvent::ClientPublishIgnored {
-                    client_id: self.client_id.clone(),
-                    topic: publish.topic.clone(),
-                    bytes: publish.payload.len(),
-                });
+                if self.role == Role::Publisher && publish.topic == self.topic {
+                    self.inject(&publish.payload);
+                } else {
+                    self.broker.logger.emit(|| LogEvent::ClientPublishIgnored {
+                        client_id: self.client_id.clone(),
+                        topic: publish.topic.clone(),
+                        bytes: publish.payload.len(),
+                    });
+                }
             }
             Packet::PubAck(ack) => {
                 let mut session = lock(&self.session);
@@ -224,6 +232,22 @@ impl<'a> Connection<'a> {
             }
         }
         Ok(())
+    }
+
+    /// A publisher's PUBLISH on its app's topic: delivered to the app's subscribers as a
+    /// platform push (sealed first in safe mode, like a replayed line). Publishing counts as
+    /// activity for the idle limit.
+    fn inject(&mut self, payload: &Bytes) {
+        if let Some(since) = self.idle_since.as_mut() {
+            *since = Instant::now();
+        }
+        if self.broker.config.safe_mode {
+            if let Some(sealed) = replay::seal_for(self.broker, self.app, payload) {
+                self.broker.publish(self.app, &sealed);
+            }
+        } else {
+            self.broker.publish(self.app, payload);
+        }
     }
 
     /// Queues a control packet (CONNACK, acks): a few bytes, so writing cannot fail.

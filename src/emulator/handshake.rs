@@ -16,7 +16,7 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::timeout;
 
-use super::broker::Broker;
+use super::broker::{Broker, Role};
 use super::connection::Connection;
 use super::log::{LogEvent, MqttVersion, RefuseReason};
 use super::protocol::{next_handshake, write_packet, ConnectRequest, Handshake};
@@ -161,8 +161,11 @@ async fn accept(
             connect.password.as_deref(),
             &client_id,
         )
-        .and_then(|app| Ok((app, broker.attach(app, &client_id, connect.clean_session)?)));
-    let (app, attached) = match attached {
+        .and_then(|(app, role)| {
+            let attached = broker.attach(app, &client_id, connect.clean_session)?;
+            Ok((app, role, attached))
+        });
+    let (app, role, attached) = match attached {
         Ok(ok) => ok,
         Err(reason) => return refuse(broker, stream, peer, Some(client_id), reason).await,
     };
@@ -174,9 +177,10 @@ async fn accept(
         clean_session: connect.clean_session,
         session_present: attached.session_present,
         keep_alive: connect.keep_alive,
+        publisher: role == Role::Publisher,
     });
     let connack = ConnAck::new(ConnectReturnCode::Success, attached.session_present);
-    let mut conn = Connection::new(broker, app, &attached, client_id.clone());
+    let mut conn = Connection::new(broker, app, &attached, client_id.clone(), role);
     conn.send(&Packet::ConnAck(connack));
     let keep_alive = (connect.keep_alive > 0)
         .then(|| Duration::from_millis(u64::from(connect.keep_alive) * 1500));

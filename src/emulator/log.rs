@@ -150,6 +150,8 @@ pub enum LogEvent {
         session_present: bool,
         /// Keep-alive in seconds (0 = none).
         keep_alive: u16,
+        /// It logged in with a publisher's secret (`--publisher`).
+        publisher: bool,
     },
     /// A CONNECT was refused with a CONNACK return code.
     Refused {
@@ -260,12 +262,14 @@ impl fmt::Display for LogEvent {
                 clean_session,
                 session_present,
                 keep_alive,
+                publisher,
             } => write!(
                 f,
-                "connect accepted: '{}' (AppID {app_id}) from {peer}, {version}, \
+                "connect accepted: '{}' (AppID {app_id}{}) from {peer}, {version}, \
                  clean session {clean_session}, session present {session_present}, \
                  keep-alive {keep_alive} s",
-                Shown(client_id)
+                Shown(client_id),
+                if *publisher { ", publisher" } else { "" }
             ),
             LogEvent::Refused {
                 peer,

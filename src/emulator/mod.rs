@@ -44,8 +44,8 @@ mod stream;
 use std::net::SocketAddr;
 
 pub use config::{
-    topic_for, AppConfig, EmulatorConfig, PushSealer, Replay, MAX_DEVICES, MAX_INFLIGHT,
-    MAX_REPLAY_BYTES, MAX_REPLAY_LINE,
+    topic_for, AppConfig, EmulatorConfig, PublisherConfig, PushSealer, Replay, MAX_DEVICES,
+    MAX_INFLIGHT, MAX_REPLAY_BYTES, MAX_REPLAY_LINE,
 };
 pub use log::{CloseReason, LogEvent, LogSink, MqttVersion, RefuseReason};
 pub use rumqttc::mqttbytes::QoS;

@@ -130,6 +130,20 @@ pub(crate) fn prepare(broker: &Broker, number: usize, raw: &[u8]) -> Option<Line
     Some(Line { deliveries })
 }
 
+/// A push for `app` as safe mode sends it: a JSON object with `data` sealed in place, anything
+/// else as is. `None` when sealing failed (logged).
+pub(crate) fn seal_for(broker: &Broker, app: usize, raw: &[u8]) -> Option<Bytes> {
+    let mut scanner = Scanner::new();
+    let doc = scanner
+        .scan(raw)
+        .ok()
+        .filter(|doc| doc.kind == json::Kind::Object && doc.member(raw, "data").is_some());
+    match doc {
+        Some(doc) => seal_line(broker, app, raw, &doc),
+        None => Some(Bytes::copy_from_slice(raw)),
+    }
+}
+
 /// The line with `data` replaced, in place, by `encryptData` sealed for `app`; every other
 /// byte as it was.
 fn seal_line(broker: &Broker, app: usize, raw: &[u8], doc: &Doc<'_>) -> Option<Bytes> {
