@@ -296,6 +296,7 @@ Register-ArgumentCompleter -Native -CommandName 'sensoro-mqtt' -ScriptBlock {
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between rounds of device pushes, or between replayed lines (0 for no pause)')
             [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed of the simulation: the same seed gives the same pushes')
             [CompletionResult]::new('--replay', '--replay', [CompletionResultType]::ParameterName, 'Publish the pushes of FILE (NDJSON, one per line) instead of simulating; ''-'' (stdin), a FIFO or a device is streamed: each line is published as it arrives')
+            [CompletionResult]::new('--webhook', '--webhook', [CompletionResultType]::ParameterName, 'Also POST each push to URL as the platform''s webhook does (signed with the app''s AppSecret; retried with backoff); URL for every app or APPID=URL for one (repeatable)')
             [CompletionResult]::new('--loop', '--loop', [CompletionResultType]::ParameterName, 'Start the replay again when it ends')
             [CompletionResult]::new('--safe-mode', '--safe-mode', [CompletionResultType]::ParameterName, 'Send data encrypted as encryptData with each app''s AppKey')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')

@@ -270,6 +270,7 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
             cand --interval 'Time between rounds of device pushes, or between replayed lines (0 for no pause)'
             cand --seed 'Seed of the simulation: the same seed gives the same pushes'
             cand --replay 'Publish the pushes of FILE (NDJSON, one per line) instead of simulating; ''-'' (stdin), a FIFO or a device is streamed: each line is published as it arrives'
+            cand --webhook 'Also POST each push to URL as the platform''s webhook does (signed with the app''s AppSecret; retried with backoff); URL for every app or APPID=URL for one (repeatable)'
             cand --loop 'Start the replay again when it ends'
             cand --safe-mode 'Send data encrypted as encryptData with each app''s AppKey'
             cand -h 'Print help'

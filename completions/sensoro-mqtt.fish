@@ -211,6 +211,7 @@ complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l de
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l interval -d 'Time between rounds of device pushes, or between replayed lines (0 for no pause)' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l seed -d 'Seed of the simulation: the same seed gives the same pushes' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l replay -d 'Publish the pushes of FILE (NDJSON, one per line) instead of simulating; \'-\' (stdin), a FIFO or a device is streamed: each line is published as it arrives' -r -F
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l webhook -d 'Also POST each push to URL as the platform\'s webhook does (signed with the app\'s AppSecret; retried with backoff); URL for every app or APPID=URL for one (repeatable)' -r -f
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l loop -d 'Start the replay again when it ends'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l safe-mode -d 'Send data encrypted as encryptData with each app\'s AppKey'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -s h -l help -d 'Print help'

@@ -140,6 +140,10 @@ pub struct EmulateArgs {
     /// Start the replay again when it ends
     #[arg(long = "loop", requires = "replay", help_heading = "Pushes")]
     pub loop_replay: bool,
+    /// Also POST each push to URL as the platform's webhook does (signed with the app's
+    /// AppSecret; retried with backoff); URL for every app or APPID=URL for one (repeatable)
+    #[arg(long = "webhook", value_name = "[APPID=]URL", value_hint = ValueHint::Url, help_heading = "Pushes")]
+    pub webhooks: Vec<String>,
     /// Send data encrypted as encryptData with each app's AppKey
     #[arg(long, help_heading = "Pushes")]
     pub safe_mode: bool,

@@ -19,3 +19,5 @@ mod mosquitto;
 mod pushes;
 #[path = "emulate/sessions.rs"]
 mod sessions;
+#[path = "emulate/webhook.rs"]
+mod webhook;

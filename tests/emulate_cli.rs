@@ -444,3 +444,36 @@ fn mosquitto_pub_injects_a_push_through_a_publisher_that_listen_receives() {
         "the publisher's secret is never logged"
     );
 }
+
+#[test]
+fn webhook_receives_every_simulated_push_signed_without_any_mqtt_client() {
+    let receiver = common::receiver::Receiver::start("demo", "demo-secret");
+    let env = secret_env("demo-secret");
+    let url = receiver.url();
+    let _emulate = Emulate::start(
+        &env,
+        &[
+            "--app-id",
+            "demo",
+            "--devices",
+            "2",
+            "--interval",
+            "50ms",
+            "--webhook",
+            &url,
+        ],
+    );
+    let deadline = std::time::Instant::now() + WAIT;
+    while receiver.with(|s| s.accepted.len()) < 4 {
+        assert!(std::time::Instant::now() < deadline, "pushes never arrived");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    receiver.with(|s| {
+        assert_eq!(s.bad_signatures, 0, "every push signed with the AppSecret");
+        for body in &s.accepted {
+            let push: Value = serde_json::from_str(body).expect("JSON push");
+            assert_eq!(push["appId"], "demo", "{push}");
+            assert!(push["data"].is_object(), "{push}");
+        }
+    });
+}

@@ -13,6 +13,7 @@ use crate::config::{Env, ENV_APP_KEY, ENV_APP_SECRET};
 use crate::crypto::{AppKey, SafeModeCodec};
 use crate::emulator::{
     self, AppConfig, Emulator, EmulatorConfig, LogEvent, LogSink, PublisherConfig, QoS, Replay,
+    WebhookConfig,
 };
 use crate::error::{Error, Result};
 
@@ -93,12 +94,18 @@ pub fn build_config(args: &EmulateArgs, env: &Env, log: LogSink) -> Result<Emula
         .iter()
         .map(|spec| PublisherConfig::from_spec(spec))
         .collect::<Result<_>>()?;
+    let webhooks = args
+        .webhooks
+        .iter()
+        .map(|spec| WebhookConfig::from_spec(spec))
+        .collect::<Result<_>>()?;
     let defaults = EmulatorConfig::default();
     let max_connections = usize::try_from(args.max_connections).unwrap_or(usize::MAX);
     Ok(EmulatorConfig {
         bind: SocketAddr::new(args.bind, args.port),
         apps,
         publishers,
+        webhooks,
         max_qos: if args.max_qos == 0 {
             QoS::AtMostOnce
         } else {
@@ -296,6 +303,30 @@ mod tests {
         }
         let err = config(&["--app", "a:s", "--publisher", "a"]).unwrap_err();
         assert_eq!(err.kind(), crate::error::ExitKind::Usage);
+    }
+
+    #[test]
+    fn webhooks_are_for_every_app_or_one() {
+        let config = config(&[
+            "--app",
+            "a:s",
+            "--webhook",
+            "http://127.0.0.1:9/all?x=1",
+            "--webhook",
+            "a=https://user:pw@h/one",
+        ])
+        .expect("config");
+        assert_eq!(config.webhooks[0].app_id, None);
+        assert_eq!(config.webhooks[0].url, "http://127.0.0.1:9/all?x=1");
+        assert_eq!(config.webhooks[1].app_id.as_deref(), Some("a"));
+        assert_eq!(config.webhooks[1].url, "https://user:pw@h/one");
+        assert!(!format!("{config:?}").contains("pw@"), "{config:?}");
+        let err = config_err(&["--webhook", "not-a-url"]);
+        assert_eq!(err.kind(), crate::error::ExitKind::Usage);
+    }
+
+    fn config_err(line: &[&str]) -> crate::error::Error {
+        config(line).unwrap_err()
     }
 
     #[test]

@@ -18,6 +18,7 @@ use super::config::{topic_for, AppConfig, EmulatorConfig, PublisherConfig, PushS
 use super::feed::Feed;
 use super::log::{LogEvent, Logger, RefuseReason};
 use super::session::{lock, Delivery, Link, Session};
+use super::webhook::Hook;
 use crate::client_id;
 
 /// An app as the broker needs it.
@@ -61,10 +62,12 @@ pub(crate) struct Broker {
     /// How many sessions hold a subscription; push sources wait on it.
     subscribed: watch::Sender<usize>,
     next_link: AtomicU64,
+    /// Webhooks; each takes the pushes of its app.
+    pub(crate) hooks: Vec<Hook>,
 }
 
 impl Broker {
-    pub(crate) fn new(config: EmulatorConfig) -> Self {
+    pub(crate) fn new(config: EmulatorConfig, hooks: Vec<Hook>) -> Self {
         let apps: Vec<App> = config
             .apps
             .iter()
@@ -82,6 +85,7 @@ impl Broker {
             counters: Counters::default(),
             subscribed: watch::channel(0).0,
             next_link: AtomicU64::new(1),
+            hooks,
         }
     }
 
@@ -271,6 +275,9 @@ impl Broker {
             feed.push(payload.clone());
             (feed.first(), feed.next())
         };
+        for hook in self.hooks.iter().filter(|hook| hook.app == app) {
+            hook.enqueue(payload);
+        }
         let table = self.table();
         let mut taken = 0;
         for session in table[app].values() {

@@ -138,6 +138,48 @@ impl fmt::Debug for PublisherConfig {
     }
 }
 
+/// Where pushes are also POSTed, as the platform's webhook does (`--webhook`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookConfig {
+    /// The app whose pushes go there; `None` for every app (each signed with its own
+    /// AppSecret).
+    pub app_id: Option<String>,
+    /// The receiver's `http://` or `https://` URL.
+    pub url: String,
+}
+
+impl WebhookConfig {
+    /// Parses the CLI's `URL` (every app) or `APPID=URL` (one app) form.
+    pub fn from_spec(spec: &str) -> Result<Self> {
+        let lower = spec.to_ascii_lowercase();
+        if lower.starts_with("http://") || lower.starts_with("https://") {
+            return Ok(WebhookConfig {
+                app_id: None,
+                url: spec.to_owned(),
+            });
+        }
+        match spec.split_once('=') {
+            Some((id, url)) if !id.is_empty() && !url.is_empty() => Ok(WebhookConfig {
+                app_id: Some(id.to_owned()),
+                url: url.to_owned(),
+            }),
+            _ => Err(Error::usage(format!(
+                "webhook '{}' is not of the form URL or APPID=URL",
+                crate::relay::redact_url(spec)
+            ))),
+        }
+    }
+}
+
+impl fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookConfig")
+            .field("app_id", &self.app_id)
+            .field("url", &crate::relay::redact_url(&self.url))
+            .finish()
+    }
+}
+
 /// `users/<AppID>/devices`, without a leading slash (see PLATFORM.md).
 #[must_use]
 pub fn topic_for(app_id: &str) -> String {
@@ -188,6 +230,10 @@ pub struct EmulatorConfig {
     pub apps: Vec<AppConfig>,
     /// Credentials that may publish pushes on an app's topic.
     pub publishers: Vec<PublisherConfig>,
+    /// Receivers every push of their app is also POSTed to, signed like the platform's.
+    pub webhooks: Vec<WebhookConfig>,
+    /// Most pushes waiting per webhook; when full, the oldest gives way (counted).
+    pub webhook_queue: usize,
     /// Highest QoS granted on SUBSCRIBE (the platform's beta grants 0; default 1). Not 2.
     pub max_qos: QoS,
     /// Simulated devices, spread round-robin over the apps; 0 simulates nothing.
@@ -232,6 +278,8 @@ impl Default for EmulatorConfig {
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 1883)),
             apps: Vec::new(),
             publishers: Vec::new(),
+            webhooks: Vec::new(),
+            webhook_queue: 1000,
             max_qos: QoS::AtLeastOnce,
             devices: 7,
             interval: Duration::from_secs(1),
@@ -259,6 +307,8 @@ impl fmt::Debug for EmulatorConfig {
             .field("bind", &self.bind)
             .field("apps", &self.apps)
             .field("publishers", &self.publishers)
+            .field("webhooks", &self.webhooks)
+            .field("webhook_queue", &self.webhook_queue)
             .field("max_qos", &self.max_qos)
             .field("devices", &self.devices)
             .field("interval", &self.interval)
@@ -348,6 +398,10 @@ impl EmulatorConfig {
                 "max sessions must be at least max connections",
             ),
             (self.queue_limit >= 1, "queue limit must be at least 1"),
+            (
+                self.webhook_queue >= 1,
+                "the webhook queue must hold at least 1 push",
+            ),
             (
                 (1..=MAX_INFLIGHT).contains(&self.max_inflight),
                 "the in-flight window must be 1 to 1000",

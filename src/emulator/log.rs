@@ -238,6 +238,24 @@ pub enum LogEvent {
         /// Why.
         reason: String,
     },
+    /// A webhook request failed (one event per failed attempt).
+    WebhookFailed {
+        /// The webhook URL (credentials masked).
+        url: String,
+        /// 1-based attempt number.
+        attempt: u32,
+        /// What went wrong.
+        detail: String,
+        /// When it is tried again; `None` when the push is given up.
+        retry_in: Option<std::time::Duration>,
+    },
+    /// A webhook's queue was full: the oldest pushes gave way.
+    WebhookDropped {
+        /// The webhook URL (credentials masked).
+        url: String,
+        /// How many since the last report.
+        dropped: u64,
+    },
     /// A streamed replay could not be opened or read; it ends here.
     ReplayFailed {
         /// What went wrong.
@@ -341,6 +359,22 @@ impl fmt::Display for LogEvent {
             LogEvent::ReplaySkipped { line, reason } => {
                 write!(f, "replay line {line} skipped: {reason}")
             }
+            LogEvent::WebhookFailed {
+                url,
+                attempt,
+                detail,
+                retry_in,
+            } => {
+                write!(f, "webhook {url}: attempt {attempt} failed: {detail}; ")?;
+                match retry_in {
+                    Some(wait) => write!(f, "retrying in {:.1} s", wait.as_secs_f64()),
+                    None => f.write_str("push given up"),
+                }
+            }
+            LogEvent::WebhookDropped { url, dropped } => write!(
+                f,
+                "webhook {url}: queue full, dropped {dropped} oldest push(es)"
+            ),
             LogEvent::ReplayFailed { detail } => write!(f, "replay stopped: {detail}"),
             LogEvent::ReplayFinished { published } => {
                 write!(f, "replay finished: {published} line(s) published")

@@ -40,16 +40,18 @@ mod shutdown;
 mod simulate;
 mod source;
 mod stream;
+mod webhook;
 
 use std::net::SocketAddr;
 
 pub use config::{
-    topic_for, AppConfig, EmulatorConfig, PublisherConfig, PushSealer, Replay, MAX_DEVICES,
-    MAX_INFLIGHT, MAX_REPLAY_BYTES, MAX_REPLAY_LINE,
+    topic_for, AppConfig, EmulatorConfig, PublisherConfig, PushSealer, Replay, WebhookConfig,
+    MAX_DEVICES, MAX_INFLIGHT, MAX_REPLAY_BYTES, MAX_REPLAY_LINE,
 };
 pub use log::{CloseReason, LogEvent, LogSink, MqttVersion, RefuseReason};
 pub use rumqttc::mqttbytes::QoS;
 pub use server::{Emulator, EmulatorHandle, EmulatorStats};
+pub use webhook::MAX_ATTEMPTS as WEBHOOK_ATTEMPTS;
 
 /// AppID of the demo app (`listen --demo`).
 pub const DEMO_APP_ID: &str = "demo";

@@ -21,7 +21,7 @@ use super::handshake::{refuse_busy, serve};
 use super::log::LogEvent;
 use super::replay::{self, Prepared};
 use super::shutdown::stopped;
-use super::source;
+use super::{source, webhook};
 use crate::error::{Error, ExitKind, Result};
 use futures_util::FutureExt as _;
 
@@ -46,7 +46,13 @@ impl Emulator {
         let bind = config.bind;
         // The replay input is only needed until its lines are prepared.
         let input = config.replay.take();
-        let broker = Arc::new(Broker::new(config));
+        let hooks = webhook::build(&config)?;
+        let client = if hooks.is_empty() {
+            None
+        } else {
+            Some(crate::webhook::http_client(2)?)
+        };
+        let broker = Arc::new(Broker::new(config, hooks));
         let prepared = match &input {
             Some(input) => Some(replay::open(input, &broker)?),
             None => None,
@@ -68,6 +74,16 @@ impl Emulator {
             broker.clone(),
             shutdown.clone(),
         ))];
+        if let Some(client) = client {
+            for index in 0..broker.hooks.len() {
+                tasks.push(tokio::spawn(webhook::deliver(
+                    broker.clone(),
+                    index,
+                    client.clone(),
+                    shutdown.clone(),
+                )));
+            }
+        }
         if let Some(prepared) = prepared {
             let looping = broker.config.loop_replay;
             tasks.push(tokio::spawn(match prepared {

@@ -1,13 +1,14 @@
 //! The tasks that make pushes happen: the device simulation and the replay, each publishing
 //! through the broker at the configured pace.
 //!
-//! Both wait while no session is subscribed, so nothing is generated for nobody: a replay
+//! Both wait while no session is subscribed (and no webhook takes pushes), so nothing is
+//! generated for nobody: a replay
 //! starts at its first line when the first client subscribes, and a seed's sequence starts
 //! with the first subscriber. Both stop at shutdown, and never spin: a zero interval yields to
 //! the scheduler between rounds.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use serde_json::Value;
@@ -26,7 +27,7 @@ use super::stream::Input;
 pub(crate) async fn simulate(broker: Arc<Broker>, mut shutdown: watch::Receiver<bool>) {
     let app_ids = broker.apps.iter().map(|app| app.id.clone()).collect();
     let mut simulator = Simulator::new(broker.config.seed, broker.config.devices, app_ids);
-    let mut pace = Pace::new(broker.config.interval);
+    let mut pace = Pace::new(&broker);
     let mut subscribed = broker.subscribed();
     loop {
         if !pace.next(&mut subscribed, &mut shutdown).await {
@@ -54,7 +55,7 @@ pub(crate) async fn replay(
     looping: bool,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut pace = Pace::new(broker.config.interval);
+    let mut pace = Pace::new(&broker);
     let mut subscribed = broker.subscribed();
     let mut published = 0u64;
     loop {
@@ -84,7 +85,7 @@ pub(crate) async fn stream(
     mut input: mpsc::Receiver<Input>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut pace = Pace::new(broker.config.interval);
+    let mut pace = Pace::new(&broker);
     let mut subscribed = broker.subscribed();
     let mut published = 0u64;
     loop {
@@ -151,19 +152,25 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-/// The rhythm of a push source: wait for a subscriber, then for the next tick.
+/// The rhythm of a push source: wait for a subscriber (unless a webhook takes every push,
+/// as the platform's does), then for the next tick.
 struct Pace {
     ticker: Option<Interval>,
+    needs_subscriber: bool,
 }
 
 impl Pace {
-    fn new(period: Duration) -> Self {
+    fn new(broker: &Broker) -> Self {
+        let period = broker.config.interval;
         let ticker = (!period.is_zero()).then(|| {
             let mut ticker = interval(period);
             ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
             ticker
         });
-        Pace { ticker }
+        Pace {
+            ticker,
+            needs_subscriber: broker.hooks.is_empty(),
+        }
     }
 
     /// Waits until it is time for the next round; false at shutdown.
@@ -173,7 +180,12 @@ impl Pace {
         shutdown: &mut watch::Receiver<bool>,
     ) -> bool {
         let ready = async {
-            if subscribed.wait_for(|count| *count > 0).await.is_err() {
+            let needs_subscriber = self.needs_subscriber;
+            if subscribed
+                .wait_for(|count| *count > 0 || !needs_subscriber)
+                .await
+                .is_err()
+            {
                 return false;
             }
             match &mut self.ticker {
