@@ -3,8 +3,10 @@
 //!
 //! It accepts MQTT 3.1 and 3.1.1, authenticates like the platform (username = AppID,
 //! password = AppSecret, the clientId rule; any failure is CONNACK 5), lets a client subscribe
-//! only to `users/<its AppID>/devices`, never forwards what clients publish, and delivers
-//! pushes from simulated devices or a replay at QoS 0 or 1, with persistent sessions.
+//! only to `users/<its AppID>/devices`, never forwards what clients publish (except a
+//! `--publisher` credential's, on its app's topic: the way tests inject pushes), and delivers
+//! pushes from simulated devices, a replay (a file, or a live stream) or publishers at QoS 0
+//! or 1, with persistent sessions; optionally also POSTed to a webhook as the platform does.
 //!
 //! It is a library: it never prints and knows nothing about the CLI. What happens is told
 //! through [`LogEvent`]s to a caller-supplied sink. Everything is bounded (connections,
