@@ -290,7 +290,7 @@ _sensoro__mqtt() {
             return 0
             ;;
         sensoro__mqtt__subcmd__emulate)
-            opts="-h -V --app-id --app-secret --app-key --app --bind --port --max-qos --drop-after --devices --interval --seed --replay --loop --safe-mode --scenario --list-scenarios --help --version"
+            opts="-h -V --app-id --app-secret --app-key --app --publisher --bind --port --max-qos --drop-after --max-connections --idle-timeout --devices --interval --seed --replay --loop --webhook --safe-mode --scenario --list-scenarios --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -312,6 +312,10 @@ _sensoro__mqtt() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --publisher)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --bind)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -325,6 +329,14 @@ _sensoro__mqtt() {
                     return 0
                     ;;
                 --drop-after)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -353,6 +365,10 @@ _sensoro__mqtt() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
+                    return 0
+                    ;;
+                --webhook)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --scenario)

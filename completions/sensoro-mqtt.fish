@@ -200,14 +200,18 @@ complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l ap
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l app-secret -d 'AppSecret of that app (MQTT password) [env: SENSORO_APP_SECRET]' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l app-key -d 'AppKey of that app, for --safe-mode (43 characters) [env: SENSORO_APP_KEY]' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l app -d 'Another app as ID:SECRET[:KEY] (repeatable); each app sees only its own devices' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l publisher -d 'A credential that may PUBLISH pushes on app APPID\'s topic (repeatable): log in with username APPID, password SECRET and a clientId of the app; what it publishes on users/APPID/devices reaches the app\'s subscribers (e.g. with mosquitto_pub)' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l bind -d 'Address to listen on' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l port -d 'Port to listen on (0 picks a free one; the first line says which)' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l max-qos -d 'Highest QoS granted on SUBSCRIBE (the platform has no QoS 2)' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l drop-after -d 'Fault injection: close each connection after N pushes were sent to it' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l max-connections -d 'Most simultaneous connections; more get CONNACK 3 (server unavailable)' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l idle-timeout -d 'Close a connection that holds no subscription for this long (publishers: that neither subscribe nor publish)' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l devices -d 'Simulated devices, spread over the apps (0 for none)' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l interval -d 'Time between rounds of device pushes, or between replayed lines (0 for no pause)' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l seed -d 'Seed of the simulation: the same seed gives the same pushes' -r
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l replay -d 'Publish the pushes of FILE (NDJSON, one per line, \'-\' for stdin) instead of simulating' -r -F
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l replay -d 'Publish the pushes of FILE (NDJSON, one per line) instead of simulating; \'-\' (stdin), a FIFO or a device is streamed: each line is published as it arrives' -r -F
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l webhook -d 'Also POST each push to URL as the platform\'s webhook does (signed with the app\'s AppSecret; retried with backoff); URL for every app or APPID=URL for one (repeatable)' -r -f
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l scenario -d 'What the devices do: a built-in scenario (demo, alarms, stale, load) or a TOML file; --devices and --interval size the demo\'s fleet' -r -F
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l loop -d 'Start the replay again when it ends'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand emulate" -l safe-mode -d 'Send data encrypted as encryptData with each app\'s AppKey'

@@ -94,6 +94,11 @@ pub struct EmulateArgs {
     /// Another app as ID:SECRET[:KEY] (repeatable); each app sees only its own devices
     #[arg(long = "app", value_name = "ID:SECRET[:KEY]", help_heading = "Apps")]
     pub apps: Vec<String>,
+    /// A credential that may PUBLISH pushes on app APPID's topic (repeatable): log in with
+    /// username APPID, password SECRET and a clientId of the app; what it publishes on
+    /// users/APPID/devices reaches the app's subscribers (e.g. with mosquitto_pub)
+    #[arg(long = "publisher", value_name = "APPID:SECRET", help_heading = "Apps")]
+    pub publishers: Vec<String>,
 
     /// Address to listen on
     #[arg(
@@ -112,6 +117,13 @@ pub struct EmulateArgs {
     /// Fault injection: close each connection after N pushes were sent to it
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Broker")]
     pub drop_after: Option<u64>,
+    /// Most simultaneous connections; more get CONNACK 3 (server unavailable)
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000), help_heading = "Broker")]
+    pub max_connections: u64,
+    /// Close a connection that holds no subscription for this long (publishers: that neither
+    /// subscribe nor publish)
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = crate::duration::parse_duration, help_heading = "Broker")]
+    pub idle_timeout: std::time::Duration,
 
     /// Simulated devices, spread over the apps (0 for none)
     #[arg(long, value_name = "N", default_value_t = 7, help_heading = "Pushes")]
@@ -122,12 +134,17 @@ pub struct EmulateArgs {
     /// Seed of the simulation: the same seed gives the same pushes
     #[arg(long, value_name = "S", default_value_t = 1, help_heading = "Pushes")]
     pub seed: u64,
-    /// Publish the pushes of FILE (NDJSON, one per line, '-' for stdin) instead of simulating
+    /// Publish the pushes of FILE (NDJSON, one per line) instead of simulating; '-' (stdin),
+    /// a FIFO or a device is streamed: each line is published as it arrives
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, help_heading = "Pushes")]
     pub replay: Option<PathBuf>,
     /// Start the replay again when it ends
     #[arg(long = "loop", requires = "replay", help_heading = "Pushes")]
     pub loop_replay: bool,
+    /// Also POST each push to URL as the platform's webhook does (signed with the app's
+    /// AppSecret; retried with backoff); URL for every app or APPID=URL for one (repeatable)
+    #[arg(long = "webhook", value_name = "[APPID=]URL", value_hint = ValueHint::Url, help_heading = "Pushes")]
+    pub webhooks: Vec<String>,
     /// Send data encrypted as encryptData with each app's AppKey
     #[arg(long, help_heading = "Pushes")]
     pub safe_mode: bool,

@@ -82,6 +82,71 @@ pub fn nonce_now() -> String {
         .to_string()
 }
 
+/// The HTTP client both webhook senders use: hyper-util's pooled client over hyper-rustls
+/// with the ring provider only (the same rustls as the MQTT side), HTTP/1.1, http and https.
+pub type HttpClient = hyper_util::client::legacy::Client<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    http_body_util::Full<bytes::Bytes>,
+>;
+
+/// A pooled HTTP client keeping up to `idle_per_host` idle connections per host.
+///
+/// # Errors
+///
+/// The TLS set-up's error (no usable root certificates).
+pub fn http_client(idle_per_host: usize) -> crate::error::Result<HttpClient> {
+    let tls = crate::tls::TlsClient::new(None)?;
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config((*tls.config).clone())
+        .https_or_http()
+        .enable_http1()
+        .build();
+    Ok(
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .pool_idle_timeout(std::time::Duration::from_secs(60))
+            .pool_max_idle_per_host(idle_per_host.max(1))
+            .build(https),
+    )
+}
+
+/// A webhook URL, parsed: what to request, and the URL as the receiver rebuilds it
+/// (`scheme://host[:port]` + path, at least "/", + query), which is what is signed.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// The request URI.
+    pub uri: hyper::http::Uri,
+    /// The signed URL.
+    pub signed_url: String,
+}
+
+impl Endpoint {
+    /// Parses an `http://` or `https://` URL; the error says what is wrong, in words.
+    ///
+    /// # Errors
+    ///
+    /// Not a URL, another scheme, or no host.
+    pub fn parse(url: &str) -> std::result::Result<Endpoint, String> {
+        let uri: hyper::http::Uri = url.parse().map_err(|err| format!("not a URL ({err})"))?;
+        let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+            return Err("the URL needs a scheme and a host".to_owned());
+        };
+        let scheme = scheme.to_ascii_lowercase();
+        if scheme != "http" && scheme != "https" {
+            return Err(format!("the scheme must be http or https, not {scheme}"));
+        }
+        let path = match uri.path() {
+            "" => "/",
+            path => path,
+        };
+        let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+        let signed_url = format!("{scheme}://{authority}{path}{query}");
+        let uri = signed_url
+            .parse()
+            .map_err(|err| format!("not a URL ({err})"))?;
+        Ok(Endpoint { uri, signed_url })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +192,17 @@ mod tests {
     fn the_secret_never_shows() {
         let signer = Signer::new(&Secret::new("very-secret-value"));
         assert!(!format!("{signer:?}").contains("very-secret-value"));
+    }
+
+    #[test]
+    fn endpoints_sign_the_full_url_with_a_path() {
+        let plain = Endpoint::parse("http://127.0.0.1:9").expect("endpoint");
+        assert_eq!(plain.signed_url, "http://127.0.0.1:9/");
+        let query = Endpoint::parse("HTTP://h:1?x=1").expect("endpoint");
+        assert_eq!(query.signed_url, "http://h:1/?x=1");
+        assert!(Endpoint::parse("http://").is_err());
+        assert!(Endpoint::parse("ftp://h/x").is_err());
+        assert!(Endpoint::parse("/just/a/path").is_err());
     }
 
     #[test]

@@ -259,3 +259,221 @@ fn emulate_takes_the_app_secret_and_key_from_the_environment() {
         .stderr_contains("--app-secret")
         .stderr_contains("SENSORO_APP_SECRET");
 }
+
+#[test]
+fn replay_from_stdin_publishes_each_line_before_stdin_closes() {
+    if !require_tool("mosquitto_sub", "mosquitto-clients") {
+        return;
+    }
+    let env = TestEnv::new();
+    let (mut emulate, mut stdin) = Emulate::start_live(
+        &env,
+        &[
+            "--app-id",
+            "demo",
+            "--app-secret",
+            "demo-secret",
+            "--replay",
+            "-",
+            "--interval",
+            "0",
+        ],
+    );
+    let port = emulate.port.clone();
+    let sub = std::thread::spawn(move || {
+        std::process::Command::new("mosquitto_sub")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-u",
+                "demo",
+                "-P",
+                "demo-secret",
+            ])
+            .args([
+                "-i",
+                "demo/live",
+                "-t",
+                "users/demo/devices",
+                "-C",
+                "1",
+                "-W",
+                "15",
+            ])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("mosquitto_sub runs")
+    });
+    emulate
+        .daemon
+        .wait_for_line(|l| l.contains("subscribe granted: 'demo/live'"), WAIT);
+    let line = r#"{"appId":"demo","sn":"0117C9LIVE","type":"text","data":{"battery":80}}"#;
+    use std::io::Write as _;
+    writeln!(stdin, "{line}").expect("write a line");
+    stdin.flush().expect("flush");
+    let output = sub.join().expect("mosquitto_sub thread");
+    assert!(
+        output.status.success(),
+        "the line arrived while stdin was open: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim_end(), line);
+    drop(stdin);
+    emulate
+        .daemon
+        .wait_for_line(|l| l.contains("replay finished: 1 line(s) published"), WAIT);
+}
+
+/// The peak resident memory of `pid` in KiB, from /proc.
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("VmHWM in /proc status")
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn replay_of_dev_zero_keeps_memory_bounded() {
+    let env = TestEnv::new();
+    let mut emulate = Emulate::start(
+        &env,
+        &[
+            "--app-id",
+            "demo",
+            "--app-secret",
+            "demo-secret",
+            "--replay",
+            "/dev/zero",
+        ],
+    );
+    emulate.daemon.wait_for_line(
+        |l| l.contains("replay line 1 skipped: longer than the 1024 KiB line limit"),
+        WAIT,
+    );
+    // The reader goes on discarding /dev/zero (GB/s): give it time to show any growth.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let peak = peak_rss_kib(emulate.daemon.child.id());
+    assert!(peak < 100 * 1024, "peak RSS {peak} KiB");
+}
+
+#[test]
+fn mosquitto_pub_injects_a_push_through_a_publisher_that_listen_receives() {
+    if !require_tool("mosquitto_pub", "mosquitto-clients") {
+        return;
+    }
+    let env = secret_env("demo-secret");
+    let mut emulate = Emulate::start(
+        &env,
+        &[
+            "--app-id",
+            "demo",
+            "--devices",
+            "0",
+            "--publisher",
+            "demo:inject-secret",
+        ],
+    );
+    let port = emulate.port.clone();
+    let listen = {
+        let env_args = ["--count", "1", "--format", "json"];
+        let emulate_port = port.clone();
+        let env = secret_env("demo-secret");
+        std::thread::spawn(move || {
+            let run = env.run(&[
+                "listen",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &emulate_port,
+                "--app-id",
+                "demo",
+                "--timeout",
+                "15s",
+                env_args[0],
+                env_args[1],
+                env_args[2],
+                env_args[3],
+            ]);
+            (run.code, run.stdout)
+        })
+    };
+    emulate
+        .daemon
+        .wait_for_line(|l| l.contains("subscribe granted: 'demo/"), WAIT);
+    let push = r#"{"appId":"demo","sn":"0117C9PUB","type":"text","data":{"battery":42}}"#;
+    let output = std::process::Command::new("mosquitto_pub")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-u",
+            "demo",
+            "-P",
+            "inject-secret",
+        ])
+        .args([
+            "-i",
+            "demo/injector",
+            "-t",
+            "users/demo/devices",
+            "-m",
+            push,
+        ])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("mosquitto_pub runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (code, stdout) = listen.join().expect("listen thread");
+    assert_eq!(code, 0, "listen: {stdout}");
+    let got: Value = serde_json::from_str(stdout.trim()).expect("one JSON push");
+    assert_eq!(got["sn"], "0117C9PUB", "{got}");
+    assert_eq!(got["data"]["battery"], 42, "{got}");
+    assert!(
+        !emulate.daemon.seen.join("\n").contains("inject-secret"),
+        "the publisher's secret is never logged"
+    );
+}
+
+#[test]
+fn webhook_receives_every_simulated_push_signed_without_any_mqtt_client() {
+    let receiver = common::receiver::Receiver::start("demo", "demo-secret");
+    let env = secret_env("demo-secret");
+    let url = receiver.url();
+    let _emulate = Emulate::start(
+        &env,
+        &[
+            "--app-id",
+            "demo",
+            "--devices",
+            "2",
+            "--interval",
+            "50ms",
+            "--webhook",
+            &url,
+        ],
+    );
+    let deadline = std::time::Instant::now() + WAIT;
+    while receiver.with(|s| s.accepted.len()) < 4 {
+        assert!(std::time::Instant::now() < deadline, "pushes never arrived");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    receiver.with(|s| {
+        assert_eq!(s.bad_signatures, 0, "every push signed with the AppSecret");
+        for body in &s.accepted {
+            let push: Value = serde_json::from_str(body).expect("JSON push");
+            assert_eq!(push["appId"], "demo", "{push}");
+            assert!(push["data"].is_object(), "{push}");
+        }
+    });
+}

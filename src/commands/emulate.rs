@@ -4,7 +4,6 @@
 //! [`crate::emulator`], safe mode seals with the crate's codec. The first stderr line says
 //! where it listens and how to connect; it runs until Ctrl-C or SIGTERM.
 
-use std::io::Read as _;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -13,8 +12,8 @@ use crate::cli::EmulateArgs;
 use crate::config::{Env, ENV_APP_KEY, ENV_APP_SECRET};
 use crate::crypto::{AppKey, SafeModeCodec};
 use crate::emulator::{
-    self, scenario, AppConfig, Emulator, EmulatorConfig, LogEvent, LogSink, QoS, Replay, Scenario,
-    MAX_REPLAY_BYTES,
+    self, scenario, AppConfig, Emulator, EmulatorConfig, LogEvent, LogSink, PublisherConfig, QoS,
+    Replay, Scenario, WebhookConfig,
 };
 use crate::error::{Error, Result};
 
@@ -91,13 +90,27 @@ pub fn build_config(args: &EmulateArgs, env: &Env, log: LogSink) -> Result<Emula
     }
     let scenario = args.scenario.as_deref().map(Scenario::load).transpose()?;
     let replay = match &args.replay {
-        Some(path) if path == Path::new("-") => Some(Replay::Text(read_stdin_replay()?)),
+        Some(path) if path == Path::new("-") => Some(Replay::Stdin),
         Some(path) => Some(Replay::File(path.clone())),
         None => None,
     };
+    let publishers = args
+        .publishers
+        .iter()
+        .map(|spec| PublisherConfig::from_spec(spec))
+        .collect::<Result<_>>()?;
+    let webhooks = args
+        .webhooks
+        .iter()
+        .map(|spec| WebhookConfig::from_spec(spec))
+        .collect::<Result<_>>()?;
+    let defaults = EmulatorConfig::default();
+    let max_connections = usize::try_from(args.max_connections).unwrap_or(usize::MAX);
     Ok(EmulatorConfig {
         bind: SocketAddr::new(args.bind, args.port),
         apps,
+        publishers,
+        webhooks,
         max_qos: if args.max_qos == 0 {
             QoS::AtMostOnce
         } else {
@@ -112,8 +125,11 @@ pub fn build_config(args: &EmulateArgs, env: &Env, log: LogSink) -> Result<Emula
         loop_replay: args.loop_replay,
         safe_mode: args.safe_mode,
         drop_after: args.drop_after,
+        max_connections,
+        max_sessions: defaults.max_sessions.max(max_connections),
+        idle_timeout: args.idle_timeout,
         log: Some(log),
-        ..EmulatorConfig::default()
+        ..defaults
     })
 }
 
@@ -139,22 +155,6 @@ fn with_codec(app: AppConfig) -> Result<AppConfig> {
         ))
     })?;
     Ok(app.with_sealer(Arc::new(SafeModeCodec::new(&key))))
-}
-
-fn read_stdin_replay() -> Result<Vec<u8>> {
-    let mut text = Vec::new();
-    std::io::stdin()
-        .lock()
-        .take(MAX_REPLAY_BYTES + 1)
-        .read_to_end(&mut text)
-        .map_err(|e| Error::io("cannot read the replay from stdin", &e))?;
-    if text.len() as u64 > MAX_REPLAY_BYTES {
-        return Err(Error::config(format!(
-            "the replay on stdin is over the {} MiB limit",
-            MAX_REPLAY_BYTES / (1024 * 1024)
-        )));
-    }
-    Ok(text)
 }
 
 /// One stderr line per event, with the local time; `Listening` is left to the banner.
@@ -287,7 +287,62 @@ mod tests {
         assert_eq!(config.seed, 9);
         assert_eq!(config.drop_after, Some(5));
         assert!(config.safe_mode);
+        assert_eq!(config.max_connections, 1024, "the default");
+        assert_eq!(config.idle_timeout, std::time::Duration::from_secs(60));
         config.validate().expect("valid");
+    }
+
+    #[test]
+    fn connection_limit_and_idle_timeout_come_from_flags() {
+        let config = config(&["--max-connections", "10000", "--idle-timeout", "5s"]).expect("c");
+        assert_eq!(config.max_connections, 10_000);
+        assert!(config.max_sessions >= 10_000, "{}", config.max_sessions);
+        assert_eq!(config.idle_timeout, std::time::Duration::from_secs(5));
+        config.validate().expect("valid");
+        let err = Cli::try_parse_from(["sensoro-mqtt", "emulate", "--max-connections", "0"]);
+        assert!(err.is_err());
+    }
+
+    #[test]
+    fn publishers_must_name_a_served_app_and_have_their_own_secret() {
+        let ok = config(&["--app", "a:s", "--publisher", "a:p", "--publisher", "a:q"]).expect("c");
+        assert_eq!(ok.publishers.len(), 2);
+        assert_eq!(ok.publishers[0].app_id, "a");
+        ok.validate().expect("valid");
+        assert!(!format!("{ok:?}").contains(":p"), "{ok:?}");
+        for bad in [
+            &["--app", "a:s", "--publisher", "b:p"][..],
+            &["--app", "a:s", "--publisher", "a:s"],
+        ] {
+            let err = config(bad).expect("parses").validate().unwrap_err();
+            assert_eq!(err.kind(), crate::error::ExitKind::Usage, "{bad:?}");
+        }
+        let err = config(&["--app", "a:s", "--publisher", "a"]).unwrap_err();
+        assert_eq!(err.kind(), crate::error::ExitKind::Usage);
+    }
+
+    #[test]
+    fn webhooks_are_for_every_app_or_one() {
+        let config = config(&[
+            "--app",
+            "a:s",
+            "--webhook",
+            "http://127.0.0.1:9/all?x=1",
+            "--webhook",
+            "a=https://user:pw@h/one",
+        ])
+        .expect("config");
+        assert_eq!(config.webhooks[0].app_id, None);
+        assert_eq!(config.webhooks[0].url, "http://127.0.0.1:9/all?x=1");
+        assert_eq!(config.webhooks[1].app_id.as_deref(), Some("a"));
+        assert_eq!(config.webhooks[1].url, "https://user:pw@h/one");
+        assert!(!format!("{config:?}").contains("pw@"), "{config:?}");
+        let err = config_err(&["--webhook", "not-a-url"]);
+        assert_eq!(err.kind(), crate::error::ExitKind::Usage);
+    }
+
+    fn config_err(line: &[&str]) -> crate::error::Error {
+        config(line).unwrap_err()
     }
 
     #[test]

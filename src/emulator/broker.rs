@@ -11,14 +11,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use bytes::Bytes;
-use rumqttc::mqttbytes::v4::Login;
 use rumqttc::mqttbytes::QoS;
 use tokio::sync::watch;
 
-use super::config::{topic_for, AppConfig, EmulatorConfig, PushSealer};
+use super::config::{topic_for, AppConfig, EmulatorConfig, PublisherConfig, PushSealer};
 use super::feed::Feed;
 use super::log::{LogEvent, Logger, RefuseReason};
 use super::session::{lock, Delivery, Link, Session};
+use super::webhook::Hook;
 use crate::client_id;
 
 /// An app as the broker needs it.
@@ -26,6 +26,8 @@ pub(crate) struct App {
     pub(crate) id: String,
     pub(crate) topic: String,
     secret: Vec<u8>,
+    /// Passwords of the publishers of this app (`--publisher`).
+    publishers: Vec<Vec<u8>>,
     pub(crate) sealer: Option<Arc<dyn PushSealer>>,
 }
 
@@ -60,11 +62,17 @@ pub(crate) struct Broker {
     /// How many sessions hold a subscription; push sources wait on it.
     subscribed: watch::Sender<usize>,
     next_link: AtomicU64,
+    /// Webhooks; each takes the pushes of its app.
+    pub(crate) hooks: Vec<Hook>,
 }
 
 impl Broker {
-    pub(crate) fn new(config: EmulatorConfig) -> Self {
-        let apps: Vec<App> = config.apps.iter().map(App::from_config).collect();
+    pub(crate) fn new(config: EmulatorConfig, hooks: Vec<Hook>) -> Self {
+        let apps: Vec<App> = config
+            .apps
+            .iter()
+            .map(|app| App::from_config(app, &config.publishers))
+            .collect();
         Broker {
             table: Mutex::new(apps.iter().map(|_| HashMap::new()).collect()),
             feeds: apps
@@ -77,6 +85,7 @@ impl Broker {
             counters: Counters::default(),
             subscribed: watch::channel(0).0,
             next_link: AtomicU64::new(1),
+            hooks,
         }
     }
 
@@ -98,26 +107,36 @@ impl Broker {
     }
 
     /// Checks username, password and clientId the way the platform does: any failure is
-    /// CONNACK 5. Returns the app's index.
+    /// CONNACK 5. Returns the app's index and whether the password was a publisher's.
     pub(crate) fn authenticate(
         &self,
-        login: Option<&Login>,
+        username: Option<&str>,
+        password: Option<&[u8]>,
         client_id: &str,
-    ) -> Result<usize, RefuseReason> {
-        let Some(login) = login.filter(|l| !l.username.is_empty()) else {
+    ) -> Result<(usize, Role), RefuseReason> {
+        let Some(username) = username.filter(|name| !name.is_empty()) else {
             return Err(RefuseReason::UnknownAppId(None));
         };
-        let Some(index) = self.app_index(&login.username) else {
-            return Err(RefuseReason::UnknownAppId(Some(login.username.clone())));
+        let Some(index) = self.app_index(username) else {
+            return Err(RefuseReason::UnknownAppId(Some(username.to_owned())));
         };
         let app = &self.apps[index];
-        if !same_secret(&app.secret, login.password.as_bytes()) {
+        let password = password.unwrap_or_default();
+        let role = if same_secret(&app.secret, password) {
+            Role::Subscriber
+        } else if app
+            .publishers
+            .iter()
+            .any(|secret| same_secret(secret, password))
+        {
+            Role::Publisher
+        } else {
             return Err(RefuseReason::WrongSecret);
-        }
+        };
         if !client_id::is_valid(app.id.as_bytes(), client_id.as_bytes()) {
             return Err(RefuseReason::BadClientId);
         }
-        Ok(index)
+        Ok((index, role))
     }
 
     /// Gives `client_id` its session: resumed when `clean` is false and one exists, new
@@ -256,6 +275,9 @@ impl Broker {
             feed.push(payload.clone());
             (feed.first(), feed.next())
         };
+        for hook in self.hooks.iter().filter(|hook| hook.app == app) {
+            hook.enqueue(payload);
+        }
         let table = self.table();
         let mut taken = 0;
         for session in table[app].values() {
@@ -274,12 +296,26 @@ impl Broker {
     }
 }
 
+/// What a connection may do, by the password it gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// The AppSecret: subscribe, as on the platform.
+    Subscriber,
+    /// A publisher's secret: also publish pushes on the app's topic.
+    Publisher,
+}
+
 impl App {
-    fn from_config(app: &AppConfig) -> Self {
+    fn from_config(app: &AppConfig, publishers: &[PublisherConfig]) -> Self {
         App {
             id: app.app_id.clone(),
             topic: topic_for(&app.app_id),
             secret: app.app_secret.expose().as_bytes().to_vec(),
+            publishers: publishers
+                .iter()
+                .filter(|p| p.app_id == app.app_id)
+                .map(|p| p.secret.expose().as_bytes().to_vec())
+                .collect(),
             sealer: app.sealer.clone(),
         }
     }

@@ -93,6 +93,94 @@ impl AppConfig {
     }
 }
 
+/// A credential that may PUBLISH pushes on one app's topic (`--publisher APPID:SECRET`).
+///
+/// It connects like a client of that app (username = the AppID, a clientId of the app's
+/// rule) with its own password; what it publishes on `users/<AppID>/devices` reaches the
+/// app's subscribers as a platform push. The platform has no such thing: it exists so that
+/// tests can inject pushes with any MQTT client (e.g. `mosquitto_pub`).
+#[derive(Clone)]
+pub struct PublisherConfig {
+    /// The app whose topic it may publish on.
+    pub app_id: String,
+    /// Its password; must differ from the app's AppSecret.
+    pub secret: Secret,
+}
+
+impl PublisherConfig {
+    /// A publisher for `app_id` with password `secret`.
+    pub fn new(app_id: impl Into<String>, secret: impl Into<String>) -> Self {
+        PublisherConfig {
+            app_id: app_id.into(),
+            secret: Secret::new(secret),
+        }
+    }
+
+    /// Parses the CLI's `APPID:SECRET` form.
+    pub fn from_spec(spec: &str) -> Result<Self> {
+        match spec.split_once(':') {
+            Some((id, secret)) if !id.is_empty() && !secret.is_empty() => {
+                Ok(PublisherConfig::new(id, secret))
+            }
+            _ => Err(Error::usage(format!(
+                "publisher '{}' is not of the form APPID:SECRET",
+                spec.split(':').next().unwrap_or_default()
+            ))),
+        }
+    }
+}
+
+impl fmt::Debug for PublisherConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PublisherConfig")
+            .field("app_id", &self.app_id)
+            .field("secret", &self.secret)
+            .finish()
+    }
+}
+
+/// Where pushes are also POSTed, as the platform's webhook does (`--webhook`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookConfig {
+    /// The app whose pushes go there; `None` for every app (each signed with its own
+    /// AppSecret).
+    pub app_id: Option<String>,
+    /// The receiver's `http://` or `https://` URL.
+    pub url: String,
+}
+
+impl WebhookConfig {
+    /// Parses the CLI's `URL` (every app) or `APPID=URL` (one app) form.
+    pub fn from_spec(spec: &str) -> Result<Self> {
+        let lower = spec.to_ascii_lowercase();
+        if lower.starts_with("http://") || lower.starts_with("https://") {
+            return Ok(WebhookConfig {
+                app_id: None,
+                url: spec.to_owned(),
+            });
+        }
+        match spec.split_once('=') {
+            Some((id, url)) if !id.is_empty() && !url.is_empty() => Ok(WebhookConfig {
+                app_id: Some(id.to_owned()),
+                url: url.to_owned(),
+            }),
+            _ => Err(Error::usage(format!(
+                "webhook '{}' is not of the form URL or APPID=URL",
+                crate::relay::redact_url(spec)
+            ))),
+        }
+    }
+}
+
+impl fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookConfig")
+            .field("app_id", &self.app_id)
+            .field("url", &crate::relay::redact_url(&self.url))
+            .finish()
+    }
+}
+
 /// `users/<AppID>/devices`, without a leading slash (see PLATFORM.md).
 #[must_use]
 pub fn topic_for(app_id: &str) -> String {
@@ -113,14 +201,21 @@ impl fmt::Debug for AppConfig {
 /// Where replayed pushes come from: NDJSON, one payload per line, published byte for byte.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Replay {
-    /// A file, read whole when the emulator starts (at most [`MAX_REPLAY_BYTES`]).
+    /// A path. A regular file is read whole when the emulator starts (at most
+    /// [`MAX_REPLAY_BYTES`]) and may loop; anything else (a FIFO, a device) is streamed like
+    /// [`Replay::Stdin`].
     File(PathBuf),
+    /// Standard input, streamed: each line is published as it arrives (lines of at most
+    /// [`MAX_REPLAY_LINE`] bytes; longer ones are skipped).
+    Stdin,
     /// NDJSON already in memory.
     Text(Vec<u8>),
 }
 
 /// The largest replay input accepted.
 pub const MAX_REPLAY_BYTES: u64 = 64 * 1024 * 1024;
+/// The longest line of a streamed replay (stdin, FIFO, device); longer lines are skipped.
+pub const MAX_REPLAY_LINE: usize = 1024 * 1024;
 /// The most simulated devices.
 pub const MAX_DEVICES: usize = 10_000;
 /// The largest in-flight window per session.
@@ -134,6 +229,12 @@ pub struct EmulatorConfig {
     pub bind: SocketAddr,
     /// The apps whose credentials are accepted.
     pub apps: Vec<AppConfig>,
+    /// Credentials that may publish pushes on an app's topic.
+    pub publishers: Vec<PublisherConfig>,
+    /// Receivers every push of their app is also POSTed to, signed like the platform's.
+    pub webhooks: Vec<WebhookConfig>,
+    /// Most pushes waiting per webhook; when full, the oldest gives way (counted).
+    pub webhook_queue: usize,
     /// Highest QoS granted on SUBSCRIBE (the platform's beta grants 0; default 1). Not 2.
     pub max_qos: QoS,
     /// Simulated devices, spread round-robin over the apps; 0 simulates nothing. With a
@@ -167,6 +268,9 @@ pub struct EmulatorConfig {
     pub max_packet_size: usize,
     /// Most simultaneous TCP connections; more are closed at once.
     pub max_connections: usize,
+    /// How long a connection may go without a subscription (and, for a publisher, without
+    /// publishing) before it is closed, so idle clients cannot hold the connection limit.
+    pub idle_timeout: Duration,
     /// Most sessions kept (online and offline); the oldest offline one is evicted past it.
     pub max_sessions: usize,
     /// Most recent pushes kept per app for sessions that are behind (offline persistent
@@ -183,6 +287,9 @@ impl Default for EmulatorConfig {
         EmulatorConfig {
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 1883)),
             apps: Vec::new(),
+            publishers: Vec::new(),
+            webhooks: Vec::new(),
+            webhook_queue: 1000,
             max_qos: QoS::AtLeastOnce,
             devices: 7,
             interval: Duration::from_secs(1),
@@ -197,6 +304,7 @@ impl Default for EmulatorConfig {
             write_timeout: Duration::from_secs(30),
             max_packet_size: 256 * 1024,
             max_connections: 1024,
+            idle_timeout: Duration::from_secs(60),
             max_sessions: 4096,
             queue_limit: 1000,
             max_inflight: 32,
@@ -210,6 +318,9 @@ impl fmt::Debug for EmulatorConfig {
         f.debug_struct("EmulatorConfig")
             .field("bind", &self.bind)
             .field("apps", &self.apps)
+            .field("publishers", &self.publishers)
+            .field("webhooks", &self.webhooks)
+            .field("webhook_queue", &self.webhook_queue)
             .field("max_qos", &self.max_qos)
             .field("devices", &self.devices)
             .field("interval", &self.interval)
@@ -223,6 +334,7 @@ impl fmt::Debug for EmulatorConfig {
                 "replay",
                 &self.replay.as_ref().map(|r| match r {
                     Replay::File(path) => path.display().to_string(),
+                    Replay::Stdin => "stdin".to_owned(),
                     Replay::Text(text) => format!("{} bytes in memory", text.len()),
                 }),
             )
@@ -233,6 +345,7 @@ impl fmt::Debug for EmulatorConfig {
             .field("write_timeout", &self.write_timeout)
             .field("max_packet_size", &self.max_packet_size)
             .field("max_connections", &self.max_connections)
+            .field("idle_timeout", &self.idle_timeout)
             .field("max_sessions", &self.max_sessions)
             .field("queue_limit", &self.queue_limit)
             .field("max_inflight", &self.max_inflight)
@@ -253,6 +366,9 @@ impl EmulatorConfig {
             if self.apps[..index].iter().any(|a| a.app_id == app.app_id) {
                 return Err(Error::usage(format!("app '{}' is given twice", app.app_id)));
             }
+        }
+        for publisher in &self.publishers {
+            self.validate_publisher(publisher)?;
         }
         if self.max_qos == QoS::ExactlyOnce {
             return Err(Error::usage(
@@ -294,6 +410,27 @@ impl EmulatorConfig {
         Ok(())
     }
 
+    fn validate_publisher(&self, publisher: &PublisherConfig) -> Result<()> {
+        let id = &publisher.app_id;
+        let Some(app) = self.apps.iter().find(|app| app.app_id == *id) else {
+            return Err(Error::usage(format!(
+                "publisher for '{}': no such app in this emulator",
+                id.escape_debug()
+            )));
+        };
+        if publisher.secret.expose().is_empty() {
+            return Err(Error::usage(format!(
+                "publisher for '{id}' has an empty secret"
+            )));
+        }
+        if publisher.secret.expose() == app.app_secret.expose() {
+            return Err(Error::usage(format!(
+                "publisher for '{id}' must have its own secret, not the app's AppSecret"
+            )));
+        }
+        Ok(())
+    }
+
     /// True when pushes are simulated (rather than replayed, or none at all).
     #[must_use]
     pub fn simulates(&self) -> bool {
@@ -321,6 +458,10 @@ impl EmulatorConfig {
             ),
             (self.queue_limit >= 1, "queue limit must be at least 1"),
             (
+                self.webhook_queue >= 1,
+                "the webhook queue must hold at least 1 push",
+            ),
+            (
                 (1..=MAX_INFLIGHT).contains(&self.max_inflight),
                 "the in-flight window must be 1 to 1000",
             ),
@@ -332,6 +473,10 @@ impl EmulatorConfig {
             (
                 !self.write_timeout.is_zero(),
                 "write timeout must be above zero",
+            ),
+            (
+                !self.idle_timeout.is_zero(),
+                "idle timeout must be above zero",
             ),
         ];
         match checks.iter().find(|(ok, _)| !ok) {

@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use rumqttc::mqttbytes::v4::{
     Packet, PubAck, PubComp, PubRec, SubAck, Subscribe, SubscribeReasonCode, UnsubAck, Unsubscribe,
 };
@@ -21,9 +21,10 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::sleep_until;
 
-use super::broker::{grant, Attached, Broker};
+use super::broker::{grant, Attached, Broker, Role};
 use super::log::{CloseReason, LogEvent};
 use super::protocol::{next_packet, write_packet, FrameError};
+use super::replay;
 use super::session::{lock, Link, Session};
 use super::shutdown::stopped;
 
@@ -31,6 +32,9 @@ use super::shutdown::stopped;
 const HIGH_WATER: usize = 16 * 1024;
 /// Queue overflows are reported at most this often per connection.
 const OVERFLOW_REPORT_EVERY: Duration = Duration::from_secs(1);
+/// How long a connection closed by `drop_after` waits for the PUBACKs of the pushes it wrote,
+/// so that a QoS 1 client makes progress from one connection to the next.
+const ACK_GRACE: Duration = Duration::from_secs(1);
 
 /// The state of one accepted connection.
 pub(crate) struct Connection<'a> {
@@ -40,9 +44,14 @@ pub(crate) struct Connection<'a> {
     session: Arc<Mutex<Session>>,
     link: Arc<Link>,
     client_id: String,
+    role: Role,
     out: BytesMut,
     delivered: u64,
     closing: Option<CloseReason>,
+    /// Set when `drop_after` closes the connection: until then, PUBACKs may still arrive.
+    ack_deadline: Option<Instant>,
+    /// Since when the connection holds no subscription (`None` while it holds one).
+    idle_since: Option<Instant>,
     last_overflow_report: Option<Instant>,
 }
 
@@ -52,6 +61,7 @@ impl<'a> Connection<'a> {
         app: usize,
         attached: &Attached,
         client_id: String,
+        role: Role,
     ) -> Self {
         Connection {
             broker,
@@ -60,9 +70,12 @@ impl<'a> Connection<'a> {
             session: attached.session.clone(),
             link: attached.link.clone(),
             client_id,
+            role,
             out: BytesMut::with_capacity(4096),
             delivered: 0,
             closing: None,
+            ack_deadline: None,
+            idle_since: None,
             last_overflow_report: None,
         }
     }
@@ -77,23 +90,29 @@ impl<'a> Connection<'a> {
     ) -> CloseReason {
         let (mut reader, mut writer) = stream.split();
         let write_timeout = self.broker.config.write_timeout;
+        let idle_timeout = self.broker.config.idle_timeout;
         let mut last_in = Instant::now();
         let mut last_out = Instant::now();
-        if let Err(reason) = self.handle_input(&mut inbuf) {
-            return reason;
-        }
+        let subscribed = lock(&self.session).subscription().is_some();
+        self.idle_since = (!subscribed).then(Instant::now);
+        self.absorb(&mut inbuf);
         loop {
             if self.closing.is_none() {
                 self.pump();
             }
             if self.out.is_empty() {
-                if let Some(reason) = self.closing.take() {
+                if let Some(reason) = self.finished() {
                     return reason;
                 }
                 last_out = Instant::now();
             }
             let alive_until = keep_alive.map(|k| last_in + k);
             let stall_at = last_out + write_timeout;
+            let idle_until = self
+                .idle_since
+                .filter(|_| self.closing.is_none())
+                .map(|since| since + idle_timeout);
+            let acks_until = self.ack_deadline.filter(|_| self.out.is_empty());
             tokio::select! {
                 () = stopped(shutdown) => return CloseReason::Shutdown,
                 () = self.link.wake.notified() => {
@@ -105,9 +124,7 @@ impl<'a> Connection<'a> {
                     Ok(0) | Err(_) => return CloseReason::ConnectionLost,
                     Ok(_) => {
                         last_in = Instant::now();
-                        if let Err(reason) = self.handle_input(&mut inbuf) {
-                            return reason;
-                        }
+                        self.absorb(&mut inbuf);
                     }
                 },
                 written = writer.write_buf(&mut self.out), if !self.out.is_empty() => match written {
@@ -120,14 +137,44 @@ impl<'a> Connection<'a> {
                 () = sleep_until(stall_at.into()), if !self.out.is_empty() => {
                     return CloseReason::SlowConsumer;
                 }
+                () = sleep_until(idle_until.unwrap_or(last_in).into()), if idle_until.is_some() => {
+                    return CloseReason::Idle(idle_timeout);
+                }
+                () = sleep_until(acks_until.unwrap_or(last_in).into()), if acks_until.is_some() => {
+                    self.ack_deadline = None;
+                }
             }
         }
     }
 
-    /// Reading stops while closing, and while replies pile up unread: a client that sends
-    /// without reading cannot grow the output buffer without bound.
+    /// Handles what arrived; a protocol violation starts closing, after what is already
+    /// queued (a CONNACK, say) has been written.
+    fn absorb(&mut self, inbuf: &mut BytesMut) {
+        if let Err(reason) = self.handle_input(inbuf) {
+            self.closing = Some(reason);
+            self.ack_deadline = None;
+        }
+    }
+
+    /// The reason to close now, once the output is flushed: unless the connection is closing
+    /// for `drop_after` and PUBACKs of the pushes it wrote may still arrive (bounded by
+    /// [`ACK_GRACE`]).
+    fn finished(&mut self) -> Option<CloseReason> {
+        let waiting_for_acks = self
+            .ack_deadline
+            .is_some_and(|deadline| Instant::now() < deadline)
+            && lock(&self.session).in_flight() > 0;
+        if waiting_for_acks {
+            return None;
+        }
+        self.closing.take()
+    }
+
+    /// Reading stops while closing (except to take PUBACKs after `drop_after`), and while
+    /// replies pile up unread: a client that sends without reading cannot grow the output
+    /// buffer without bound.
     fn may_read(&self) -> bool {
-        self.closing.is_none() && self.out.len() < 2 * HIGH_WATER
+        (self.closing.is_none() || self.ack_deadline.is_some()) && self.out.len() < 2 * HIGH_WATER
     }
 
     /// Handles every complete packet in `inbuf`.
@@ -153,11 +200,15 @@ impl<'a> Connection<'a> {
                     QoS::AtLeastOnce => self.send(&Packet::PubAck(PubAck::new(publish.pkid))),
                     QoS::ExactlyOnce => self.send(&Packet::PubRec(PubRec::new(publish.pkid))),
                 }
-                self.broker.logger.emit(|| LogEvent::ClientPublishIgnored {
-                    client_id: self.client_id.clone(),
-                    topic: publish.topic.clone(),
-                    bytes: publish.payload.len(),
-                });
+                if self.role == Role::Publisher && publish.topic == self.topic {
+                    self.inject(&publish.payload);
+                } else {
+                    self.broker.logger.emit(|| LogEvent::ClientPublishIgnored {
+                        client_id: self.client_id.clone(),
+                        topic: publish.topic.clone(),
+                        bytes: publish.payload.len(),
+                    });
+                }
             }
             Packet::PubAck(ack) => {
                 let mut session = lock(&self.session);
@@ -181,6 +232,22 @@ impl<'a> Connection<'a> {
             }
         }
         Ok(())
+    }
+
+    /// A publisher's PUBLISH on its app's topic: delivered to the app's subscribers as a
+    /// platform push (sealed first in safe mode, like a replayed line). Publishing counts as
+    /// activity for the idle limit.
+    fn inject(&mut self, payload: &Bytes) {
+        if let Some(since) = self.idle_since.as_mut() {
+            *since = Instant::now();
+        }
+        if self.broker.config.safe_mode {
+            if let Some(sealed) = replay::seal_for(self.broker, self.app, payload) {
+                self.broker.publish(self.app, &sealed);
+            }
+        } else {
+            self.broker.publish(self.app, payload);
+        }
     }
 
     /// Queues a control packet (CONNACK, acks): a few bytes, so writing cannot fail.
@@ -216,6 +283,7 @@ impl<'a> Connection<'a> {
         if granted.is_some() {
             self.broker
                 .set_subscription(self.app, &self.session, self.link.id, granted);
+            self.idle_since = None;
         }
         self.send(&Packet::SubAck(SubAck::new(subscribe.pkid, codes)));
     }
@@ -225,6 +293,7 @@ impl<'a> Connection<'a> {
             if topic == self.topic {
                 self.broker
                     .set_subscription(self.app, &self.session, self.link.id, None);
+                self.idle_since = Some(Instant::now());
             }
             self.broker.logger.emit(|| LogEvent::Unsubscribed {
                 client_id: self.client_id.clone(),
@@ -272,6 +341,7 @@ impl<'a> Connection<'a> {
                 .fetch_add(1, Ordering::Relaxed);
             if let Some(limit) = drop_after.filter(|&n| self.delivered >= n) {
                 self.closing = Some(CloseReason::DropAfter(limit));
+                self.ack_deadline = Some(Instant::now() + ACK_GRACE);
                 break;
             }
         }

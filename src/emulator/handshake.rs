@@ -10,20 +10,43 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use rumqttc::mqttbytes::v4::{ConnAck, Connect, ConnectReturnCode, Packet};
+use rumqttc::mqttbytes::v4::{ConnAck, ConnectReturnCode, Packet};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::timeout;
 
-use super::broker::Broker;
+use super::broker::{Broker, Role};
 use super::connection::Connection;
 use super::log::{LogEvent, MqttVersion, RefuseReason};
-use super::protocol::{next_handshake, write_packet, Handshake};
+use super::protocol::{next_handshake, write_packet, ConnectRequest, Handshake};
 use super::shutdown::stopped;
 
 /// How long a refused client gets to take its CONNACK.
 const REFUSAL_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a client over the connection limit gets to send its CONNECT before its CONNACK 3.
+const BUSY_READ_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Answers a connection over the limit as MQTT 3.1.1 says: its CONNECT (if it comes soon) is
+/// read, then CONNACK 3 (server unavailable) is sent and the connection closed. Bounded in
+/// time; the caller bounds how many run at once.
+pub(crate) async fn refuse_busy(mut stream: TcpStream, max_packet_size: usize) {
+    let mut inbuf = BytesMut::with_capacity(256);
+    let _ = timeout(
+        BUSY_READ_TIMEOUT,
+        read_handshake(&mut stream, &mut inbuf, max_packet_size),
+    )
+    .await;
+    let connack = ConnAck::new(ConnectReturnCode::ServiceUnavailable, false);
+    let mut out = BytesMut::new();
+    if write_packet(&mut out, &Packet::ConnAck(connack)).is_ok() {
+        let _ = timeout(REFUSAL_WRITE_TIMEOUT, async {
+            let _ = stream.write_all(&out).await;
+            let _ = stream.shutdown().await;
+        })
+        .await;
+    }
+}
 
 /// Serves one accepted TCP connection until it closes or the emulator shuts down.
 pub(crate) async fn serve(
@@ -127,15 +150,22 @@ async fn accept(
     mut stream: TcpStream,
     peer: SocketAddr,
     inbuf: BytesMut,
-    connect: &Connect,
+    connect: &ConnectRequest,
     version: MqttVersion,
     shutdown: &mut watch::Receiver<bool>,
 ) {
     let client_id = connect.client_id.clone();
     let attached = broker
-        .authenticate(connect.login.as_ref(), &client_id)
-        .and_then(|app| Ok((app, broker.attach(app, &client_id, connect.clean_session)?)));
-    let (app, attached) = match attached {
+        .authenticate(
+            connect.username.as_deref(),
+            connect.password.as_deref(),
+            &client_id,
+        )
+        .and_then(|(app, role)| {
+            let attached = broker.attach(app, &client_id, connect.clean_session)?;
+            Ok((app, role, attached))
+        });
+    let (app, role, attached) = match attached {
         Ok(ok) => ok,
         Err(reason) => return refuse(broker, stream, peer, Some(client_id), reason).await,
     };
@@ -147,9 +177,10 @@ async fn accept(
         clean_session: connect.clean_session,
         session_present: attached.session_present,
         keep_alive: connect.keep_alive,
+        publisher: role == Role::Publisher,
     });
     let connack = ConnAck::new(ConnectReturnCode::Success, attached.session_present);
-    let mut conn = Connection::new(broker, app, &attached, client_id.clone());
+    let mut conn = Connection::new(broker, app, &attached, client_id.clone(), role);
     conn.send(&Packet::ConnAck(connack));
     let keep_alive = (connect.keep_alive > 0)
         .then(|| Duration::from_millis(u64::from(connect.keep_alive) * 1500));

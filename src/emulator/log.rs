@@ -56,11 +56,11 @@ impl fmt::Display for RefuseReason {
             RefuseReason::UnsupportedProtocol { name, level } => write!(
                 f,
                 "unsupported protocol '{}' level {level} (only MQTT 3.1 and 3.1.1)",
-                name.escape_debug()
+                Shown(name)
             ),
             RefuseReason::UnknownAppId(None) => f.write_str("no username (it must be the AppID)"),
             RefuseReason::UnknownAppId(Some(name)) => {
-                write!(f, "username '{}' is no known AppID", name.escape_debug())
+                write!(f, "username '{}' is no known AppID", Shown(name))
             }
             RefuseReason::WrongSecret => f.write_str("wrong password (AppSecret)"),
             RefuseReason::BadClientId => {
@@ -91,6 +91,8 @@ pub enum CloseReason {
         /// The limit.
         max: usize,
     },
+    /// The client held no subscription for this long (the idle limit).
+    Idle(std::time::Duration),
     /// The client left written data unread for longer than the write timeout.
     SlowConsumer,
     /// The client broke the protocol (the detail says how).
@@ -112,6 +114,11 @@ impl fmt::Display for CloseReason {
             CloseReason::PacketTooLarge { size, max } => {
                 write!(f, "packet of {size} bytes is over the limit of {max}")
             }
+            CloseReason::Idle(limit) => write!(
+                f,
+                "idle for {:.1} s without a subscription",
+                limit.as_secs_f64()
+            ),
             CloseReason::SlowConsumer => f.write_str("client stopped reading"),
             CloseReason::ProtocolError(detail) => write!(f, "protocol error: {detail}"),
             CloseReason::Shutdown => f.write_str("emulator shutting down"),
@@ -143,6 +150,8 @@ pub enum LogEvent {
         session_present: bool,
         /// Keep-alive in seconds (0 = none).
         keep_alive: u16,
+        /// It logged in with a publisher's secret (`--publisher`).
+        publisher: bool,
     },
     /// A CONNECT was refused with a CONNACK return code.
     Refused {
@@ -229,6 +238,29 @@ pub enum LogEvent {
         /// Why.
         reason: String,
     },
+    /// A webhook request failed (one event per failed attempt).
+    WebhookFailed {
+        /// The webhook URL (credentials masked).
+        url: String,
+        /// 1-based attempt number.
+        attempt: u32,
+        /// What went wrong.
+        detail: String,
+        /// When it is tried again; `None` when the push is given up.
+        retry_in: Option<std::time::Duration>,
+    },
+    /// A webhook's queue was full: the oldest pushes gave way.
+    WebhookDropped {
+        /// The webhook URL (credentials masked).
+        url: String,
+        /// How many since the last report.
+        dropped: u64,
+    },
+    /// A streamed replay could not be opened or read; it ends here.
+    ReplayFailed {
+        /// What went wrong.
+        detail: String,
+    },
     /// The replay reached its end and does not loop.
     ReplayFinished {
         /// How many lines were published.
@@ -248,11 +280,14 @@ impl fmt::Display for LogEvent {
                 clean_session,
                 session_present,
                 keep_alive,
+                publisher,
             } => write!(
                 f,
-                "connect accepted: '{client_id}' (AppID {app_id}) from {peer}, {version}, \
+                "connect accepted: '{}' (AppID {app_id}{}) from {peer}, {version}, \
                  clean session {clean_session}, session present {session_present}, \
-                 keep-alive {keep_alive} s"
+                 keep-alive {keep_alive} s",
+                Shown(client_id),
+                if *publisher { ", publisher" } else { "" }
             ),
             LogEvent::Refused {
                 peer,
@@ -262,7 +297,7 @@ impl fmt::Display for LogEvent {
             } => write!(
                 f,
                 "connect refused (CONNACK {code}): {reason}; clientId '{}' from {peer}",
-                client_id.as_deref().unwrap_or("").escape_debug()
+                Shown(client_id.as_deref().unwrap_or(""))
             ),
             LogEvent::Rejected { peer, reason } => write!(f, "closed {peer}: {reason}"),
             LogEvent::Subscribed {
@@ -271,7 +306,9 @@ impl fmt::Display for LogEvent {
                 granted_qos,
             } => write!(
                 f,
-                "subscribe granted: '{client_id}' to {topic} at QoS {granted_qos}"
+                "subscribe granted: '{}' to {} at QoS {granted_qos}",
+                Shown(client_id),
+                Shown(topic)
             ),
             LogEvent::SubscribeRefused {
                 client_id,
@@ -279,14 +316,16 @@ impl fmt::Display for LogEvent {
                 reason,
             } => write!(
                 f,
-                "subscribe refused (0x80): '{client_id}' to '{}': {reason}",
-                topic.escape_debug()
+                "subscribe refused (0x80): '{}' to '{}': {reason}",
+                Shown(client_id),
+                Shown(topic)
             ),
             LogEvent::Unsubscribed { client_id, topic } => {
                 write!(
                     f,
-                    "unsubscribed: '{client_id}' from '{}'",
-                    topic.escape_debug()
+                    "unsubscribed: '{}' from '{}'",
+                    Shown(client_id),
+                    Shown(topic)
                 )
             }
             LogEvent::ClientPublishIgnored {
@@ -295,20 +334,23 @@ impl fmt::Display for LogEvent {
                 bytes,
             } => write!(
                 f,
-                "publish from '{client_id}' to '{}' ({bytes} bytes) not forwarded",
-                topic.escape_debug()
+                "publish from '{}' to '{}' ({bytes} bytes) not forwarded",
+                Shown(client_id),
+                Shown(topic)
             ),
             LogEvent::Disconnected { client_id, reason } => {
-                write!(f, "disconnected: '{client_id}': {reason}")
+                write!(f, "disconnected: '{}': {reason}", Shown(client_id))
             }
             LogEvent::QueueOverflow { client_id, dropped } => write!(
                 f,
-                "'{client_id}' fell behind: dropped {dropped} oldest push(es)"
+                "'{}' fell behind: dropped {dropped} oldest push(es)",
+                Shown(client_id)
             ),
             LogEvent::SessionEvicted { client_id } => {
                 write!(
                     f,
-                    "offline session '{client_id}' evicted (too many sessions)"
+                    "offline session '{}' evicted (too many sessions)",
+                    Shown(client_id)
                 )
             }
             LogEvent::SealFailed { app_id, detail } => {
@@ -317,10 +359,47 @@ impl fmt::Display for LogEvent {
             LogEvent::ReplaySkipped { line, reason } => {
                 write!(f, "replay line {line} skipped: {reason}")
             }
+            LogEvent::WebhookFailed {
+                url,
+                attempt,
+                detail,
+                retry_in,
+            } => {
+                write!(f, "webhook {url}: attempt {attempt} failed: {detail}; ")?;
+                match retry_in {
+                    Some(wait) => write!(f, "retrying in {:.1} s", wait.as_secs_f64()),
+                    None => f.write_str("push given up"),
+                }
+            }
+            LogEvent::WebhookDropped { url, dropped } => write!(
+                f,
+                "webhook {url}: queue full, dropped {dropped} oldest push(es)"
+            ),
+            LogEvent::ReplayFailed { detail } => write!(f, "replay stopped: {detail}"),
             LogEvent::ReplayFinished { published } => {
                 write!(f, "replay finished: {published} line(s) published")
             }
         }
+    }
+}
+
+/// Longest client-supplied string shown whole in a log line, in characters.
+const SHOWN_CHARS: usize = 64;
+
+/// A client-supplied string as a log line shows it: escaped, and cut to [`SHOWN_CHARS`]
+/// characters with '…' (a 65,535-byte clientId must not fill the log on every attempt).
+struct Shown<'a>(&'a str);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut chars = self.0.chars();
+        for c in chars.by_ref().take(SHOWN_CHARS) {
+            write!(f, "{}", c.escape_debug())?;
+        }
+        if chars.next().is_some() {
+            f.write_str("…")?;
+        }
+        Ok(())
     }
 }
 
@@ -337,5 +416,19 @@ impl Logger {
         if let Some(sink) = &self.0 {
             sink(&event());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_client_strings_are_cut_and_short_ones_kept() {
+        assert_eq!(Shown("foobar/a").to_string(), "foobar/a");
+        assert_eq!(Shown(&"é".repeat(64)).to_string(), "é".repeat(64));
+        let cut = Shown(&"x".repeat(65_535)).to_string();
+        assert_eq!(cut, format!("{}…", "x".repeat(64)));
+        assert_eq!(Shown("a\nb").to_string(), "a\\nb");
     }
 }

@@ -3,8 +3,11 @@
 //!
 //! It accepts MQTT 3.1 and 3.1.1, authenticates like the platform (username = AppID,
 //! password = AppSecret, the clientId rule; any failure is CONNACK 5), lets a client subscribe
-//! only to `users/<its AppID>/devices`, never forwards what clients publish, and delivers
-//! pushes from simulated devices (a [`Scenario`]) or a replay at QoS 0 or 1, with persistent sessions.
+//! only to `users/<its AppID>/devices`, never forwards what clients publish (except a
+//! `--publisher` credential's, on its app's topic: the way tests inject pushes), and delivers
+//! pushes from simulated devices (a [`Scenario`]), a replay (a file, or a live stream) or
+//! publishers at QoS 0 or 1, with persistent sessions; optionally also POSTed to a webhook as
+//! the platform does.
 //!
 //! It is a library: it never prints and knows nothing about the CLI. What happens is told
 //! through [`LogEvent`]s to a caller-supplied sink. Everything is bounded (connections,
@@ -41,18 +44,21 @@ mod session;
 mod shutdown;
 mod simulate;
 mod source;
+mod stream;
 mod timeline;
+mod webhook;
 
 use std::net::SocketAddr;
 
 pub use config::{
-    topic_for, AppConfig, EmulatorConfig, PushSealer, Replay, MAX_DEVICES, MAX_INFLIGHT,
-    MAX_REPLAY_BYTES,
+    topic_for, AppConfig, EmulatorConfig, PublisherConfig, PushSealer, Replay, WebhookConfig,
+    MAX_DEVICES, MAX_INFLIGHT, MAX_REPLAY_BYTES, MAX_REPLAY_LINE,
 };
 pub use log::{CloseReason, LogEvent, LogSink, MqttVersion, RefuseReason};
 pub use rumqttc::mqttbytes::QoS;
 pub use scenario::Scenario;
 pub use server::{Emulator, EmulatorHandle, EmulatorStats};
+pub use webhook::MAX_ATTEMPTS as WEBHOOK_ATTEMPTS;
 
 /// AppID of the demo app (`listen --demo`).
 pub const DEMO_APP_ID: &str = "demo";

@@ -5,15 +5,19 @@
 //! `appId` is a configured app goes to that app only; one whose `appId` names no configured
 //! app is skipped (and logged once, at load); anything else — no `appId`, not an object, not
 //! JSON — goes to every app. In safe mode a JSON object with `data` is re-encoded with
-//! `encryptData` in its place, per receiving app. Lines are prepared once, at start.
+//! `encryptData` in its place, per receiving app. A regular file's lines are prepared once,
+//! at start; a stream's (stdin, FIFO, device: see [`super::stream`]) as each one arrives.
 
 use crate::json::{self, Doc, Scanner};
 use crate::push;
 use bytes::Bytes;
 
 use super::broker::Broker;
-use super::config::{Replay, MAX_REPLAY_BYTES};
+use tokio::sync::mpsc;
+
+use super::config::{Replay, MAX_REPLAY_BYTES, MAX_REPLAY_LINE};
 use super::log::LogEvent;
+use super::stream::{self, Input, Origin};
 use crate::error::{Error, Result};
 
 /// One replay line, ready to publish: the payload each app receives.
@@ -22,9 +26,41 @@ pub(crate) struct Line {
     pub(crate) deliveries: Vec<(usize, Bytes)>,
 }
 
+/// A replay ready to run: lines prepared at start, or a live stream read as it comes.
+pub(crate) enum Prepared {
+    Lines(Vec<Line>),
+    Stream(mpsc::Receiver<Input>),
+}
+
+/// Opens the replay input: a regular file or text is read and prepared now; stdin, a FIFO
+/// or a device is streamed. Fails (kind `Config`) for a path that does not exist, and (kind
+/// `Usage`) for `--loop` over a stream.
+pub(crate) fn open(replay: &Replay, broker: &Broker) -> Result<Prepared> {
+    let origin = match replay {
+        Replay::Stdin => Origin::Stdin,
+        Replay::File(path) => {
+            let meta = std::fs::metadata(path).map_err(|err| {
+                Error::config(format!("cannot read replay file {}: {err}", path.display()))
+            })?;
+            if meta.is_file() {
+                return load(replay, broker).map(Prepared::Lines);
+            }
+            Origin::Path(path.clone())
+        }
+        Replay::Text(_) => return load(replay, broker).map(Prepared::Lines),
+    };
+    if broker.config.loop_replay {
+        return Err(Error::usage(
+            "--loop needs a regular file: a stream (stdin, a FIFO, a device) is read once",
+        ));
+    }
+    Ok(Prepared::Stream(stream::spawn(origin, MAX_REPLAY_LINE)))
+}
+
 /// Reads and prepares the replay input.
-pub(crate) fn load(replay: &Replay, broker: &Broker) -> Result<Vec<Line>> {
+fn load(replay: &Replay, broker: &Broker) -> Result<Vec<Line>> {
     let text = match replay {
+        Replay::Stdin => return Err(Error::usage("stdin is streamed, not loaded")),
         Replay::Text(text) => {
             if text.len() as u64 > MAX_REPLAY_BYTES {
                 return Err(too_big("the replay text"));
@@ -59,7 +95,7 @@ fn too_big(what: &str) -> Error {
 }
 
 /// Routes and (in safe mode) seals one line; `None` for blank or skipped lines.
-fn prepare(broker: &Broker, number: usize, raw: &[u8]) -> Option<Line> {
+pub(crate) fn prepare(broker: &Broker, number: usize, raw: &[u8]) -> Option<Line> {
     let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
     if raw.iter().all(u8::is_ascii_whitespace) {
         return None;
@@ -92,6 +128,20 @@ fn prepare(broker: &Broker, number: usize, raw: &[u8]) -> Option<Line> {
         })
         .collect();
     Some(Line { deliveries })
+}
+
+/// A push for `app` as safe mode sends it: a JSON object with `data` sealed in place, anything
+/// else as is. `None` when sealing failed (logged).
+pub(crate) fn seal_for(broker: &Broker, app: usize, raw: &[u8]) -> Option<Bytes> {
+    let mut scanner = Scanner::new();
+    let doc = scanner
+        .scan(raw)
+        .ok()
+        .filter(|doc| doc.kind == json::Kind::Object && doc.member(raw, "data").is_some());
+    match doc {
+        Some(doc) => seal_line(broker, app, raw, &doc),
+        None => Some(Bytes::copy_from_slice(raw)),
+    }
 }
 
 /// The line with `data` replaced, in place, by `encryptData` sealed for `app`; every other

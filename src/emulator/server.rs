@@ -17,14 +17,18 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use super::broker::Broker;
 use super::config::EmulatorConfig;
-use super::handshake::serve;
+use super::handshake::{refuse_busy, serve};
 use super::log::LogEvent;
+use super::replay::{self, Prepared};
 use super::shutdown::stopped;
-use super::{replay, source};
+use super::{source, webhook};
 use crate::error::{Error, ExitKind, Result};
+use futures_util::FutureExt as _;
 
 /// How long shutdown waits for tasks before aborting them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// Connections over the limit answered with CONNACK 3 at once; beyond, they are just closed.
+const MAX_REFUSALS: usize = 64;
 /// Pause after a failed accept (e.g. out of file descriptors), so the loop cannot spin.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
@@ -42,9 +46,15 @@ impl Emulator {
         let bind = config.bind;
         // The replay input is only needed until its lines are prepared.
         let input = config.replay.take();
-        let broker = Arc::new(Broker::new(config));
-        let lines = match &input {
-            Some(input) => Some(replay::load(input, &broker)?),
+        let hooks = webhook::build(&config)?;
+        let client = if hooks.is_empty() {
+            None
+        } else {
+            Some(crate::webhook::http_client(2)?)
+        };
+        let broker = Arc::new(Broker::new(config, hooks));
+        let prepared = match &input {
+            Some(input) => Some(replay::open(input, &broker)?),
             None => None,
         };
         drop(input);
@@ -64,14 +74,24 @@ impl Emulator {
             broker.clone(),
             shutdown.clone(),
         ))];
-        if let Some(lines) = lines {
+        if let Some(client) = client {
+            for index in 0..broker.hooks.len() {
+                tasks.push(tokio::spawn(webhook::deliver(
+                    broker.clone(),
+                    index,
+                    client.clone(),
+                    shutdown.clone(),
+                )));
+            }
+        }
+        if let Some(prepared) = prepared {
             let looping = broker.config.loop_replay;
-            tasks.push(tokio::spawn(source::replay(
-                broker.clone(),
-                lines,
-                looping,
-                shutdown,
-            )));
+            tasks.push(tokio::spawn(match prepared {
+                Prepared::Lines(lines) => {
+                    source::replay(broker.clone(), lines, looping, shutdown).boxed()
+                }
+                Prepared::Stream(input) => source::stream(broker.clone(), input, shutdown).boxed(),
+            }));
         } else if broker.config.simulates() {
             tasks.push(tokio::spawn(source::simulate(broker.clone(), shutdown)));
         }
@@ -90,6 +110,7 @@ async fn accept_loop(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let limit = Arc::new(Semaphore::new(broker.config.max_connections));
+    let refusals = Arc::new(Semaphore::new(MAX_REFUSALS));
     let mut connections = JoinSet::new();
     let for_connections = shutdown.clone();
     loop {
@@ -110,9 +131,17 @@ async fn accept_loop(
                     }
                     Err(_) => {
                         let max = broker.config.max_connections;
+                        let answered = refusals.clone().try_acquire_owned().ok().map(|permit| {
+                            let max_packet_size = broker.config.max_packet_size;
+                            connections.spawn(async move {
+                                refuse_busy(stream, max_packet_size).await;
+                                drop(permit);
+                            });
+                        });
+                        let how = if answered.is_some() { "CONNACK 3" } else { "closed" };
                         broker.logger.emit(|| LogEvent::Rejected {
                             peer,
-                            reason: format!("connection limit of {max} reached"),
+                            reason: format!("connection limit of {max} reached ({how})"),
                         });
                     }
                 },

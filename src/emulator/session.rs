@@ -166,6 +166,11 @@ impl Session {
     /// Skips what the feed no longer keeps (the session fell behind); returns how many pushes
     /// were lost, also kept for [`Session::take_dropped`].
     pub(crate) fn catch_up(&mut self, feed_first: u64) -> u64 {
+        if self.subscription.is_none() {
+            // Nothing was due to a session without a subscription: nothing is lost.
+            self.cursor = self.cursor.max(feed_first);
+            return 0;
+        }
         let lost = feed_first.saturating_sub(self.cursor);
         self.cursor = self.cursor.max(feed_first);
         self.dropped_unreported += lost;
@@ -220,6 +225,11 @@ impl Session {
         }
     }
 
+    /// QoS 1 pushes sent and not yet acknowledged.
+    pub(crate) fn in_flight(&self) -> usize {
+        self.inflight.len()
+    }
+
     /// A PUBACK arrived; true when it matched a push in flight.
     pub(crate) fn ack(&mut self, pkid: u16) -> bool {
         match self.inflight.iter().position(|(id, _)| *id == pkid) {
@@ -271,6 +281,21 @@ mod tests {
         session.set_subscription(None, feed.next());
         publish(&mut session, &mut feed, 1);
         session.set_subscription(Some(QoS::AtMostOnce), feed.next());
+        assert!(next(&mut session, &feed, 10).is_none());
+    }
+
+    #[test]
+    fn a_session_without_subscription_loses_nothing() {
+        let mut feed = Feed::new(3);
+        for n in 0..10 {
+            feed.push(Bytes::from(vec![n]));
+        }
+        let mut session = Session::new("app/1".to_owned(), false);
+        session.attach(Arc::new(Link::new(1)), feed.next());
+        assert_eq!(session.catch_up(feed.first()), 0);
+        assert_eq!(session.take_dropped(), 0);
+        session.set_subscription(Some(QoS::AtLeastOnce), feed.next());
+        assert_eq!(session.catch_up(feed.first()), 0);
         assert!(next(&mut session, &feed, 10).is_none());
     }
 

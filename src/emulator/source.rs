@@ -1,9 +1,9 @@
 //! The tasks that make pushes happen: the device simulation and the replay, each publishing
 //! through the broker at the configured pace.
 //!
-//! Both wait while no session is subscribed, so nothing is generated for nobody: a replay
-//! starts at its first line when the first client subscribes, and a scenario's clock (and a
-//! seed's sequence) starts with the first subscriber. Both stop at shutdown, and never spin: a zero interval yields to
+//! Both wait while no session is subscribed (and no webhook takes pushes), so nothing is
+//! generated for nobody: a replay starts at its first line when the first client subscribes,
+//! and a scenario's clock (and a seed's sequence) starts with the first subscriber. Both stop at shutdown, and never spin: a zero interval yields to
 //! the scheduler between rounds.
 
 use std::sync::Arc;
@@ -11,16 +11,18 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use serde_json::Value;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::time::{interval, sleep_until, Instant, Interval, MissedTickBehavior};
 
 use super::broker::Broker;
+use super::config::MAX_REPLAY_LINE;
 use super::log::LogEvent;
 use super::msg_id::run_nonce;
-use super::replay::Line;
+use super::replay::{self, Line};
 use super::scenario::Scenario;
 use super::shutdown::stopped;
 use super::simulate::{assemble, Setup, Simulator};
+use super::stream::Input;
 use super::timeline::{Output, Timeline};
 
 /// Runs the device simulation (the configured scenario, `demo` by default) until shutdown.
@@ -47,7 +49,7 @@ pub(crate) async fn simulate(broker: Arc<Broker>, mut shutdown: watch::Receiver<
     let mut start: Option<Instant> = None;
     let mut last_due = None;
     while let Some(due) = timeline.next_due() {
-        if *subscribed.borrow() == 0 {
+        if *subscribed.borrow() == 0 && broker.hooks.is_empty() {
             let paused = Instant::now();
             let resumed = tokio::select! {
                 found = subscribed.wait_for(|count| *count > 0) => found.is_ok(),
@@ -139,7 +141,7 @@ pub(crate) async fn replay(
     looping: bool,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut pace = Pace::new(broker.config.interval);
+    let mut pace = Pace::new(&broker);
     let mut subscribed = broker.subscribed();
     let mut published = 0u64;
     loop {
@@ -156,6 +158,49 @@ pub(crate) async fn replay(
         // A pass that published nothing would loop without pause.
         if !looping || published == before {
             break;
+        }
+    }
+    broker
+        .logger
+        .emit(|| LogEvent::ReplayFinished { published });
+}
+
+/// Publishes a streamed replay's lines as they arrive, until its end or shutdown.
+pub(crate) async fn stream(
+    broker: Arc<Broker>,
+    mut input: mpsc::Receiver<Input>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut pace = Pace::new(&broker);
+    let mut subscribed = broker.subscribed();
+    let mut published = 0u64;
+    loop {
+        let next = tokio::select! {
+            next = input.recv() => next,
+            () = stopped(&mut shutdown) => return,
+        };
+        match next {
+            None => break,
+            Some(Input::Line { number, bytes }) => {
+                let Some(line) = replay::prepare(&broker, number, &bytes) else {
+                    continue;
+                };
+                if !pace.next(&mut subscribed, &mut shutdown).await {
+                    return;
+                }
+                for (app, payload) in &line.deliveries {
+                    broker.publish(*app, payload);
+                }
+                published += 1;
+            }
+            Some(Input::TooLong { number }) => broker.logger.emit(|| LogEvent::ReplaySkipped {
+                line: number,
+                reason: format!("longer than the {} KiB line limit", MAX_REPLAY_LINE / 1024),
+            }),
+            Some(Input::Failed(detail)) => {
+                broker.logger.emit(|| LogEvent::ReplayFailed { detail });
+                break;
+            }
         }
     }
     broker
@@ -193,19 +238,25 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-/// The rhythm of a push source: wait for a subscriber, then for the next tick.
+/// The rhythm of a push source: wait for a subscriber (unless a webhook takes every push,
+/// as the platform's does), then for the next tick.
 struct Pace {
     ticker: Option<Interval>,
+    needs_subscriber: bool,
 }
 
 impl Pace {
-    fn new(period: Duration) -> Self {
+    fn new(broker: &Broker) -> Self {
+        let period = broker.config.interval;
         let ticker = (!period.is_zero()).then(|| {
             let mut ticker = interval(period);
             ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
             ticker
         });
-        Pace { ticker }
+        Pace {
+            ticker,
+            needs_subscriber: broker.hooks.is_empty(),
+        }
     }
 
     /// Waits until it is time for the next round; false at shutdown.
@@ -215,7 +266,12 @@ impl Pace {
         shutdown: &mut watch::Receiver<bool>,
     ) -> bool {
         let ready = async {
-            if subscribed.wait_for(|count| *count > 0).await.is_err() {
+            let needs_subscriber = self.needs_subscriber;
+            if subscribed
+                .wait_for(|count| *count > 0 || !needs_subscriber)
+                .await
+                .is_err()
+            {
                 return false;
             }
             match &mut self.ticker {

@@ -326,6 +326,24 @@ impl Emulate {
         Emulate::start_with_stdin(env, args, None)
     }
 
+    /// Starts it with a stdin the test keeps writing to (a live `--replay -`).
+    pub fn start_live(env: &TestEnv, args: &[&str]) -> (Emulate, std::process::ChildStdin) {
+        let mut all = vec!["emulate", "--port", "0"];
+        all.extend_from_slice(args);
+        let mut cmd = env.command(&all);
+        cmd.stdout(Stdio::null()).stdin(Stdio::piped());
+        let mut daemon = Daemon::spawn(cmd);
+        let input = daemon.child.stdin.take().expect("stdin");
+        let banner = daemon.wait_for_line(|l| l.starts_with("SENSORO emulator on "), WAIT);
+        let port = banner
+            .split("--port ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .expect("banner names the port")
+            .to_owned();
+        (Emulate { daemon, port }, input)
+    }
+
     pub fn start_with_stdin(env: &TestEnv, args: &[&str], stdin: Option<&[u8]>) -> Emulate {
         let mut all = vec!["emulate", "--port", "0"];
         all.extend_from_slice(args);

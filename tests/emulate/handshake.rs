@@ -319,23 +319,6 @@ async fn duplicate_client_id_closes_the_older_connection() {
 }
 
 #[tokio::test]
-async fn connections_over_the_limit_are_closed() {
-    let mut cfg = config();
-    cfg.max_connections = 2;
-    let mut fixture = Fixture::start(cfg).await;
-    let _one = Raw::connected(fixture.addr, &Login::new("foobar/1")).await;
-    let _two = Raw::connected(fixture.addr, &Login::new("foobar/2")).await;
-    let mut third = Raw::open(fixture.addr).await;
-    assert!(third.expect_closed().await.is_empty());
-    fixture
-        .expect_event(
-            "connection limit",
-            |e| matches!(e, LogEvent::Rejected { reason, .. } if reason.contains("limit of 2")),
-        )
-        .await;
-}
-
-#[tokio::test]
 async fn garbage_after_connect_closes_without_panicking() {
     let fixture = Fixture::start(config()).await;
     let mut raw = Raw::connected(fixture.addr, &Login::new("foobar/g")).await;

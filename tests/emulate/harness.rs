@@ -84,6 +84,15 @@ impl Fixture {
         }
     }
 
+    /// Every event logged so far and not yet matched.
+    pub fn drain(&mut self) -> Vec<LogEvent> {
+        let mut all = std::mem::take(&mut self.seen);
+        while let Ok(event) = self.events.try_recv() {
+            all.push(event);
+        }
+        all
+    }
+
     pub async fn publish(&self, app: &str, payload: &str) {
         self.emulator
             .publish(app, payload.as_bytes().to_vec())
@@ -165,6 +174,15 @@ impl Raw {
         let mut out = BytesMut::new();
         packet.write(&mut out, usize::MAX).expect("encodes");
         self.send_bytes(&out).await;
+    }
+
+    /// Sends `packet`, ignoring a connection the server already closed.
+    pub async fn send_if_open(&mut self, packet: &Packet) {
+        let mut out = BytesMut::new();
+        packet.write(&mut out, usize::MAX).expect("encodes");
+        let _ = timeout(WAIT, self.stream.write_all(&out))
+            .await
+            .expect("write in time");
     }
 
     pub async fn send_bytes(&mut self, bytes: &[u8]) {
