@@ -350,6 +350,18 @@ pub fn normalise(key: &str) -> String {
 }
 
 fn same_name(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        // The common case, without per-character iterators: bytes, case and '_'/'-' ignored.
+        let mut a = a.bytes().filter(|c| !matches!(c, b'_' | b'-'));
+        let mut b = b.bytes().filter(|c| !matches!(c, b'_' | b'-'));
+        return loop {
+            match (a.next(), b.next()) {
+                (None, None) => break true,
+                (Some(x), Some(y)) if x.eq_ignore_ascii_case(&y) => {}
+                _ => break false,
+            }
+        };
+    }
     let mut a = a.chars().filter(|c| !matches!(c, '_' | '-'));
     let mut b = b.chars().filter(|c| !matches!(c, '_' | '-'));
     loop {

@@ -257,3 +257,40 @@ fn no_color_means_no_colour_in_the_buffer() {
         .all(|cell| cell.fg == ratatui::style::Color::Reset
             && cell.bg == ratatui::style::Color::Reset));
 }
+
+#[test]
+fn a_long_table_scrolls_to_keep_the_selection_on_screen() {
+    let t0 = Instant::now();
+    let mut app = App::new(Model::new(t0), PushReader::new(None, None, false), false);
+    for n in 0..300u32 {
+        let sn = format!("0117C9{n:04}");
+        feed(
+            &mut app,
+            t0,
+            push_bytes(
+                &sn,
+                "node",
+                "text",
+                json!({"battery": 80, "temperature": 20}),
+            ),
+        );
+    }
+    key(&mut app, KeyCode::Char('s'), t0);
+    let sorted = screen(&mut app, 100, 20, t0);
+    assert!(sorted.contains("sort: sn"), "{sorted}");
+    assert!(
+        sorted.contains("▶0117C90000"),
+        "the first row is selected:\n{sorted}"
+    );
+    key(&mut app, KeyCode::End, t0);
+    let end = screen(&mut app, 100, 20, t0);
+    assert!(
+        end.contains("▶0117C90299"),
+        "the last row is on screen, selected:\n{end}"
+    );
+    assert!(
+        !end.contains("0117C90000"),
+        "the first row has scrolled away:\n{end}"
+    );
+    assert!(end.contains("devices 300 of 300"), "{end}");
+}

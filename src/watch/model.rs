@@ -425,7 +425,11 @@ impl Model {
                 rows.sort_by(|a, b| a.last_seen.cmp(&b.last_seen).then(a.sn.cmp(&b.sn)))
             }
             SortKey::AlarmFirst => {
-                rows.sort_by_key(|d| (d.alarms.is_empty(), !d.is_stale(now), d.sn.clone()))
+                rows.sort_by(|a, b| {
+                    (a.alarms.is_empty(), !a.is_stale(now))
+                        .cmp(&(b.alarms.is_empty(), !b.is_stale(now)))
+                        .then_with(|| a.sn.cmp(&b.sn))
+                });
             }
         }
         rows

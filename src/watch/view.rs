@@ -301,7 +301,13 @@ fn draw_table(frame: &mut Frame<'_>, area: Rect, model: &Model, state: &ViewStat
             Constraint::Length(SPARK_POINTS as u16),
         ]);
     }
-    let table_rows = rows.iter().map(|device| {
+    // Only the rows on screen are built: with thousands of devices, a frame costs what a
+    // page costs. The window keeps the selection in view, as a scrolled table would.
+    let page = usize::from(area.height.saturating_sub(3)).max(1);
+    let selected = state.selected.min(rows.len() - 1);
+    let offset = (selected + 1).saturating_sub(page);
+    let visible = &rows[offset..rows.len().min(offset + page)];
+    let table_rows = visible.iter().map(|device| {
         let (state_text, state_color) = state_cell(device, now);
         let mut cells = vec![
             Cell::from(device.sn.clone()),
@@ -341,8 +347,7 @@ fn draw_table(frame: &mut Frame<'_>, area: Rect, model: &Model, state: &ViewStat
             state,
             Style::default().add_modifier(Modifier::REVERSED),
         ));
-    let mut table_state =
-        TableState::default().with_selected(Some(state.selected.min(rows.len() - 1)));
+    let mut table_state = TableState::default().with_selected(Some(selected - offset));
     frame.render_stateful_widget(table, area, &mut table_state);
 }
 
