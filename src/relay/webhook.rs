@@ -16,16 +16,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper::http::{self, HeaderValue, Method, Request, StatusCode, Uri};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 
 use super::{by_device, redact_url, CommitFuture, Record, Target, Verdict};
 use crate::error::{Error, ExitKind, Result};
 use crate::secret::Secret;
-use crate::tls::TlsClient;
-use crate::webhook::{nonce_now, Signer, ID_HEADER, NONCE_HEADER, SIGNATURE_HEADER};
+use crate::webhook::{
+    http_client, nonce_now, Endpoint, HttpClient, Signer, ID_HEADER, NONCE_HEADER, SIGNATURE_HEADER,
+};
 
 /// How the webhook target behaves.
 #[derive(Debug, Clone)]
@@ -44,7 +41,7 @@ pub struct WebhookTarget {
     signed_url: String,
     app_id: HeaderValue,
     signer: Arc<Signer>,
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    client: HttpClient,
     options: WebhookOptions,
 }
 
@@ -61,34 +58,11 @@ impl WebhookTarget {
         options: WebhookOptions,
     ) -> Result<WebhookTarget> {
         let name = redact_url(url);
-        let uri: Uri = url
-            .parse()
-            .map_err(|err| Error::usage(format!("--to {name}: not a URL ({err})")))?;
-        let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
-            return Err(Error::usage(format!("--to {name}: the URL needs a host")));
-        };
-        // The URL as the receiver rebuilds it: scheme://host + path (at least "/") + query.
-        let path = match uri.path() {
-            "" => "/",
-            path => path,
-        };
-        let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
-        let signed_url = format!("{}://{authority}{path}{query}", scheme.to_ascii_lowercase());
-        let uri: Uri = signed_url
-            .parse()
-            .map_err(|err| Error::usage(format!("--to {name}: not a URL ({err})")))?;
+        let Endpoint { uri, signed_url } =
+            Endpoint::parse(url).map_err(|err| Error::usage(format!("--to {name}: {err}")))?;
         let app_id = HeaderValue::from_str(app_id)
             .map_err(|_| Error::config(format!("AppID '{app_id}' cannot go in a header")))?;
-        let tls = TlsClient::new(None)?;
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config((*tls.config).clone())
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(options.concurrency.max(1))
-            .build(https);
+        let client = http_client(options.concurrency)?;
         Ok(WebhookTarget {
             name,
             uri,
