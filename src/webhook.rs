@@ -147,6 +147,68 @@ impl Endpoint {
     }
 }
 
+/// What a webhook receiver's answer means, the platform's way: 2xx taken; 408, 429 and 5xx
+/// "try again"; any other 4xx "never" (the status says why); anything else (1xx, 3xx:
+/// redirects are not followed) tried again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// 2xx.
+    Taken,
+    /// Worth trying again, with the status in words.
+    Retry(String),
+    /// Refused for good, with the status in words and its code.
+    Refused {
+        /// `HTTP 400 Bad Request`.
+        words: String,
+        /// The status code.
+        status: u16,
+    },
+}
+
+/// Classifies a receiver's status (see [`Answer`]).
+#[must_use]
+pub fn answer(status: hyper::http::StatusCode) -> Answer {
+    use hyper::http::StatusCode;
+    let words = format!(
+        "HTTP {} {}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or_default()
+    )
+    .trim_end()
+    .to_owned();
+    if status.is_success() {
+        Answer::Taken
+    } else if status == StatusCode::REQUEST_TIMEOUT
+        || status == StatusCode::TOO_MANY_REQUESTS
+        || status.is_server_error()
+    {
+        Answer::Retry(words)
+    } else if status.is_client_error() {
+        Answer::Refused {
+            words,
+            status: status.as_u16(),
+        }
+    } else {
+        Answer::Retry(format!("{words} (redirects are not followed)"))
+    }
+}
+
+/// A failed request in words: whether the connection could be made, then every cause.
+#[must_use]
+pub fn connection_words(err: &hyper_util::client::legacy::Error) -> String {
+    let mut text = if err.is_connect() {
+        "cannot connect".to_owned()
+    } else {
+        "the request failed".to_owned()
+    };
+    let mut source = std::error::Error::source(err);
+    while let Some(inner) = source {
+        text.push_str(&format!(": {inner}"));
+        source = inner.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,7 +26,8 @@ use super::log::LogEvent;
 use super::shutdown::stopped;
 use crate::error::{Error, Result};
 use crate::webhook::{
-    nonce_now, Endpoint, HttpClient, Signer, ID_HEADER, NONCE_HEADER, SIGNATURE_HEADER,
+    answer, connection_words, nonce_now, Answer, Endpoint, HttpClient, Signer, ID_HEADER,
+    NONCE_HEADER, SIGNATURE_HEADER,
 };
 
 /// Attempts per push before it is given up.
@@ -230,39 +231,11 @@ async fn post(hook: &Hook, client: &HttpClient, payload: &Bytes) -> Outcome {
 
 /// 2xx delivered; 408, 429, 5xx retried; any other 4xx given up; anything else retried.
 fn outcome(status: StatusCode) -> Outcome {
-    let words = format!(
-        "HTTP {} {}",
-        status.as_u16(),
-        status.canonical_reason().unwrap_or_default()
-    )
-    .trim_end()
-    .to_owned();
-    if status.is_success() {
-        Outcome::Delivered
-    } else if status == StatusCode::REQUEST_TIMEOUT
-        || status == StatusCode::TOO_MANY_REQUESTS
-        || status.is_server_error()
-    {
-        Outcome::Retry(words)
-    } else if status.is_client_error() {
-        Outcome::Rejected(words)
-    } else {
-        Outcome::Retry(format!("{words} (redirects are not followed)"))
+    match answer(status) {
+        Answer::Taken => Outcome::Delivered,
+        Answer::Retry(words) => Outcome::Retry(words),
+        Answer::Refused { words, .. } => Outcome::Rejected(words),
     }
-}
-
-fn connection_words(err: &hyper_util::client::legacy::Error) -> String {
-    let mut text = if err.is_connect() {
-        "cannot connect".to_owned()
-    } else {
-        "the request failed".to_owned()
-    };
-    let mut source = std::error::Error::source(err);
-    while let Some(inner) = source {
-        text.push_str(&format!(": {inner}"));
-        source = inner.source();
-    }
-    text
 }
 
 #[cfg(test)]

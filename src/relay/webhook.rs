@@ -21,7 +21,8 @@ use super::{by_device, redact_url, CommitFuture, Record, Target, Verdict};
 use crate::error::{Error, ExitKind, Result};
 use crate::secret::Secret;
 use crate::webhook::{
-    http_client, nonce_now, Endpoint, HttpClient, Signer, ID_HEADER, NONCE_HEADER, SIGNATURE_HEADER,
+    answer, connection_words, http_client, nonce_now, Answer, Endpoint, HttpClient, Signer,
+    ID_HEADER, NONCE_HEADER, SIGNATURE_HEADER,
 };
 
 /// How the webhook target behaves.
@@ -120,42 +121,14 @@ impl WebhookTarget {
 /// (1xx, 3xx: redirects are not followed) retried.
 #[must_use]
 pub fn verdict(status: StatusCode) -> Verdict {
-    let words = format!(
-        "HTTP {} {}",
-        status.as_u16(),
-        status.canonical_reason().unwrap_or_default()
-    )
-    .trim_end()
-    .to_owned();
-    if status.is_success() {
-        Verdict::Committed
-    } else if status == StatusCode::REQUEST_TIMEOUT
-        || status == StatusCode::TOO_MANY_REQUESTS
-        || status.is_server_error()
-    {
-        Verdict::Retry(words)
-    } else if status.is_client_error() {
-        Verdict::Rejected {
+    match answer(status) {
+        Answer::Taken => Verdict::Committed,
+        Answer::Retry(words) => Verdict::Retry(words),
+        Answer::Refused { words, status } => Verdict::Rejected {
             reason: words,
-            status: Some(status.as_u16()),
-        }
-    } else {
-        Verdict::Retry(format!("{words} (redirects are not followed)"))
+            status: Some(status),
+        },
     }
-}
-
-fn connection_words(err: &hyper_util::client::legacy::Error) -> String {
-    let mut text = if err.is_connect() {
-        "cannot connect".to_owned()
-    } else {
-        "the request failed".to_owned()
-    };
-    let mut source = std::error::Error::source(err);
-    while let Some(inner) = source {
-        text.push_str(&format!(": {inner}"));
-        source = inner.source();
-    }
-    text
 }
 
 impl Target for WebhookTarget {
