@@ -59,6 +59,20 @@ impl SqliteTarget {
         connection
             .pragma_update(None, "synchronous", "NORMAL")
             .map_err(fail)?;
+        // A batch inserts its msgIds at random places in the primary key's index, so each
+        // commit dirties hundreds of pages: with SQLite's default 1000-page WAL every commit
+        // ran a checkpoint (copy to the database file, fsync), and its 2 MiB page cache
+        // re-read the index from the file. Checkpointing every ~40 MiB of WAL writes a page
+        // dirtied by many batches once, and a 64 MiB cache keeps the index in memory: commits
+        // about twice as fast. Durability is unchanged (a commit is durable once in the WAL);
+        // the WAL file is cut back to 64 MiB after a checkpoint.
+        connection
+            .execute_batch(
+                "PRAGMA cache_size = -65536;
+                 PRAGMA wal_autocheckpoint = 10000;
+                 PRAGMA journal_size_limit = 67108864;",
+            )
+            .map_err(fail)?;
         connection.execute(SCHEMA, []).map_err(fail)?;
         connection
             .prepare(INSERT)
@@ -188,6 +202,22 @@ mod tests {
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .expect("mode");
         assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn the_connection_keeps_durability_and_checkpoints_less_often() {
+        let dir = tempfile::tempdir().expect("dir");
+        let target = SqliteTarget::open(&dir.path().join("p.db")).expect("open");
+        let db = target.connection.lock().expect("connection");
+        let pragma = |name: &str| -> i64 {
+            db.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
+                .expect(name)
+        };
+        // NORMAL (1) in WAL: a committed batch survives a process crash; never OFF (0).
+        assert_eq!(pragma("synchronous"), 1);
+        assert_eq!(pragma("wal_autocheckpoint"), 10000);
+        assert_eq!(pragma("cache_size"), -65536);
+        assert_eq!(pragma("journal_size_limit"), 67_108_864);
     }
 
     #[test]
