@@ -125,7 +125,12 @@ fn insert(connection: &Mutex<Connection>, records: &[Arc<Record>]) -> rusqlite::
     let tx = connection.transaction()?;
     {
         let mut statement = tx.prepare_cached(INSERT)?;
-        for r in records {
+        // In key order, each insert lands next to the previous one in the primary key's
+        // index, on pages just touched. A stable sort: of two pushes with one msgId the first
+        // is stored, as in arrival order.
+        let mut sorted: Vec<&Record> = records.iter().map(AsRef::as_ref).collect();
+        sorted.sort_by(|a, b| a.key.cmp(&b.key));
+        for r in sorted {
             statement.execute(params![
                 r.key,
                 r.app_id,
@@ -202,6 +207,30 @@ mod tests {
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .expect("mode");
         assert_eq!(mode, "wal");
+    }
+
+    #[tokio::test]
+    async fn of_two_pushes_with_one_msg_id_in_a_batch_the_first_is_stored() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("p.db");
+        let mut target = SqliteTarget::open(&path).expect("open");
+        let batch = records(&[
+            r#"{"msgId":"z","sn":"1","data":{"t":1}}"#,
+            r#"{"msgId":"m","sn":"1","data":{"t":2}}"#,
+            r#"{"msgId":"z","sn":"1","data":{"t":3}}"#,
+            r#"{"msgId":"a","sn":"1","data":{"t":4}}"#,
+        ]);
+        target.commit(&batch).await.expect("commit");
+        let db = Connection::open(&path).expect("open");
+        let rows: Vec<(String, String)> = db
+            .prepare("SELECT msg_id, push FROM pushes ORDER BY msg_id")
+            .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            .expect("rows");
+        let want: Vec<(String, String)> = [&batch[3], &batch[1], &batch[0]]
+            .iter()
+            .map(|r| (r.key.clone(), r.json.clone()))
+            .collect();
+        assert_eq!(rows, want);
     }
 
     #[test]
