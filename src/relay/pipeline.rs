@@ -252,6 +252,44 @@ impl<T> Gathered<T> {
     }
 }
 
+/// Where the time of a run goes, printed to stderr at the end when `SENSORO_RELAY_TIMING` is
+/// set: how long the committer waited for a batch and spent committing, how long the feeder
+/// waited for the broker and spent turning payloads into records, and the batch sizes.
+#[derive(Debug, Default)]
+struct Timing {
+    batches: u64,
+    pushes: u64,
+    largest: usize,
+    commit_idle: Duration,
+    committing: Duration,
+    feed_wait: Duration,
+    parsing: Duration,
+}
+
+impl Timing {
+    fn wanted() -> bool {
+        std::env::var_os("SENSORO_RELAY_TIMING").is_some()
+    }
+
+    fn report(&self, feed: &Timing) {
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        eprintln!(
+            "relay timing: {} batches, {} pushes (mean {:.0}, largest {}); committer: {:.0} ms \
+             committing ({:.2} ms a batch), {:.0} ms idle; feeder: {:.0} ms waiting for the \
+             broker, {:.0} ms parsing",
+            self.batches,
+            self.pushes,
+            self.pushes as f64 / self.batches.max(1) as f64,
+            self.largest,
+            ms(self.committing),
+            ms(self.committing) / self.batches.max(1) as f64,
+            ms(self.commit_idle),
+            ms(feed.feed_wait),
+            ms(feed.parsing),
+        );
+    }
+}
+
 /// What the feeder hands to the committer.
 enum Work<T> {
     Batch(Gathered<T>),
@@ -277,9 +315,23 @@ pub async fn run<S: Source>(
         window: pipeline.config.window.max(1),
         max_age: pipeline.config.max_age,
     };
-    let committer = commit_loop(pipeline, work_rx, done_tx, stop_rx);
-    let feeder = feed_loop(source, reader, limits, work_tx, done_rx, &stop_tx, shutdown);
+    let mut commit_timing = Timing::default();
+    let mut feed_timing = Timing::default();
+    let committer = commit_loop(pipeline, work_rx, done_tx, stop_rx, &mut commit_timing);
+    let feeder = feed_loop(
+        source,
+        reader,
+        limits,
+        work_tx,
+        done_rx,
+        &stop_tx,
+        shutdown,
+        &mut feed_timing,
+    );
     let (committed, fed) = tokio::join!(committer, feeder);
+    if Timing::wanted() {
+        commit_timing.report(&feed_timing);
+    }
     // A target's failure explains why the feeder stopped: it comes first.
     committed?;
     fed
@@ -296,6 +348,7 @@ struct Limits {
 /// Reads the source into batches and hands them over; acknowledges what comes back
 /// committed. Ends on a signal or a feed error after the committer has finished, and
 /// right away when the committer stopped (a target failed).
+#[allow(clippy::too_many_arguments)]
 async fn feed_loop<S: Source>(
     source: &mut S,
     reader: &mut RecordReader,
@@ -304,6 +357,7 @@ async fn feed_loop<S: Source>(
     mut done: mpsc::UnboundedReceiver<Vec<S::Token>>,
     stop: &watch::Sender<bool>,
     shutdown: impl Future<Output = ()>,
+    timing: &mut Timing,
 ) -> Result<Ending> {
     tokio::pin!(shutdown);
     let mut batch = Gathered::new();
@@ -326,6 +380,7 @@ async fn feed_loop<S: Source>(
         let reading = batch.tokens.len() < limits.max_batch;
         let deadline = batch.opened + limits.max_age;
         let aging = !batch.tokens.is_empty() && room;
+        let waited = Instant::now();
         tokio::select! {
             biased;
             () = &mut shutdown => break Ok(Ending::Signal),
@@ -342,6 +397,8 @@ async fn feed_loop<S: Source>(
                     Ok(event) => event,
                     Err(err) => break Err(err),
                 };
+                let parsing = Instant::now();
+                timing.feed_wait += parsing - waited;
                 if batch.tokens.is_empty() {
                     batch.opened = tokio::time::Instant::now();
                 }
@@ -357,6 +414,7 @@ async fn feed_loop<S: Source>(
                         }
                     }
                 }
+                timing.parsing += parsing.elapsed();
             }
             () = tokio::time::sleep_until(deadline), if aging => {}
         }
@@ -388,8 +446,10 @@ async fn commit_loop<T>(
     mut work: mpsc::UnboundedReceiver<Work<T>>,
     done: mpsc::UnboundedSender<Vec<T>>,
     mut stop: watch::Receiver<bool>,
+    timing: &mut Timing,
 ) -> Result<()> {
     let mut tick = tokio::time::interval(Duration::from_millis(250));
+    let mut waited = Instant::now();
     loop {
         let item = tokio::select! {
             item = work.recv() => item,
@@ -406,6 +466,8 @@ async fn commit_loop<T>(
             }
             Some(Work::Batch(batch)) => batch,
         };
+        let started = Instant::now();
+        timing.commit_idle += started - waited;
         if *stop.borrow() {
             pipeline.progress.abandoned += batch.records.len() as u64;
             continue;
@@ -432,6 +494,11 @@ async fn commit_loop<T>(
             result?;
             pipeline.progress.update();
         }
+        timing.committing += started.elapsed();
+        timing.batches += 1;
+        timing.pushes += batch.records.len() as u64;
+        timing.largest = timing.largest.max(batch.records.len());
+        waited = Instant::now();
         // The feeder may be gone (a feed error): nothing left to acknowledge on.
         let _ = done.send(batch.tokens);
     }

@@ -59,6 +59,20 @@ impl SqliteTarget {
         connection
             .pragma_update(None, "synchronous", "NORMAL")
             .map_err(fail)?;
+        // A batch inserts its msgIds at random places in the primary key's index, so each
+        // commit dirties hundreds of pages: with SQLite's default 1000-page WAL every commit
+        // ran a checkpoint (copy to the database file, fsync), and its 2 MiB page cache
+        // re-read the index from the file. Checkpointing every ~40 MiB of WAL writes a page
+        // dirtied by many batches once, and a 64 MiB cache keeps the index in memory: commits
+        // about twice as fast. Durability is unchanged (a commit is durable once in the WAL);
+        // the WAL file is cut back to 64 MiB after a checkpoint.
+        connection
+            .execute_batch(
+                "PRAGMA cache_size = -65536;
+                 PRAGMA wal_autocheckpoint = 10000;
+                 PRAGMA journal_size_limit = 67108864;",
+            )
+            .map_err(fail)?;
         connection.execute(SCHEMA, []).map_err(fail)?;
         connection
             .prepare(INSERT)
@@ -111,7 +125,12 @@ fn insert(connection: &Mutex<Connection>, records: &[Arc<Record>]) -> rusqlite::
     let tx = connection.transaction()?;
     {
         let mut statement = tx.prepare_cached(INSERT)?;
-        for r in records {
+        // In key order, each insert lands next to the previous one in the primary key's
+        // index, on pages just touched. A stable sort: of two pushes with one msgId the first
+        // is stored, as in arrival order.
+        let mut sorted: Vec<&Record> = records.iter().map(AsRef::as_ref).collect();
+        sorted.sort_by(|a, b| a.key.cmp(&b.key));
+        for r in sorted {
             statement.execute(params![
                 r.key,
                 r.app_id,
@@ -188,6 +207,46 @@ mod tests {
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .expect("mode");
         assert_eq!(mode, "wal");
+    }
+
+    #[tokio::test]
+    async fn of_two_pushes_with_one_msg_id_in_a_batch_the_first_is_stored() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("p.db");
+        let mut target = SqliteTarget::open(&path).expect("open");
+        let batch = records(&[
+            r#"{"msgId":"z","sn":"1","data":{"t":1}}"#,
+            r#"{"msgId":"m","sn":"1","data":{"t":2}}"#,
+            r#"{"msgId":"z","sn":"1","data":{"t":3}}"#,
+            r#"{"msgId":"a","sn":"1","data":{"t":4}}"#,
+        ]);
+        target.commit(&batch).await.expect("commit");
+        let db = Connection::open(&path).expect("open");
+        let rows: Vec<(String, String)> = db
+            .prepare("SELECT msg_id, push FROM pushes ORDER BY msg_id")
+            .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            .expect("rows");
+        let want: Vec<(String, String)> = [&batch[3], &batch[1], &batch[0]]
+            .iter()
+            .map(|r| (r.key.clone(), r.json.clone()))
+            .collect();
+        assert_eq!(rows, want);
+    }
+
+    #[test]
+    fn the_connection_keeps_durability_and_checkpoints_less_often() {
+        let dir = tempfile::tempdir().expect("dir");
+        let target = SqliteTarget::open(&dir.path().join("p.db")).expect("open");
+        let db = target.connection.lock().expect("connection");
+        let pragma = |name: &str| -> i64 {
+            db.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
+                .expect(name)
+        };
+        // NORMAL (1) in WAL: a committed batch survives a process crash; never OFF (0).
+        assert_eq!(pragma("synchronous"), 1);
+        assert_eq!(pragma("wal_autocheckpoint"), 10000);
+        assert_eq!(pragma("cache_size"), -65536);
+        assert_eq!(pragma("journal_size_limit"), 67_108_864);
     }
 
     #[test]
