@@ -401,17 +401,20 @@ impl Model {
         } else {
             push.raw_member("data")
         };
-        if !self.devices.contains_key(sn) {
-            if self.devices.len() >= self.cap {
-                self.untracked += 1;
-                return;
-            }
-            self.devices.insert(sn.to_owned(), Device::new(sn, now));
-        }
+        let mut words = |name: &str| cached_words(&mut self.words, name);
         if let Some(device) = self.devices.get_mut(sn) {
-            let mut words = |name: &str| cached_words(&mut self.words, name);
             update(device, push, data, &mut words, &mut self.scratch, now, at);
+            return;
         }
+        if self.devices.len() >= self.cap {
+            self.untracked += 1;
+            return;
+        }
+        let device = self
+            .devices
+            .entry(sn.to_owned())
+            .or_insert_with(|| Device::new(sn, now));
+        update(device, push, data, &mut words, &mut self.scratch, now, at);
     }
 
     fn trim_rate(&mut self, now: Instant) {
