@@ -78,19 +78,8 @@ impl App {
         &self.model
     }
 
-    /// Takes one input; returns the tokens to acknowledge, or the session's final error.
-    pub fn on_input(&mut self, input: WatchInput) -> std::result::Result<Vec<AckToken>, Error> {
-        let mut acks = Vec::new();
-        self.take_one(input, &mut |ack| acks.push(ack))?;
-        Ok(acks)
-    }
-
-    /// Takes one input, handing each push's token to `acknowledge` once it is in the model.
-    fn take_one(
-        &mut self,
-        input: WatchInput,
-        acknowledge: &mut impl FnMut(AckToken),
-    ) -> std::result::Result<(), Error> {
+    /// Takes one input; returns the token to acknowledge, or the session's final error.
+    pub fn on_input(&mut self, input: WatchInput) -> std::result::Result<AckToken, Error> {
         match input {
             WatchInput::Push {
                 payload,
@@ -99,19 +88,14 @@ impl App {
             } => {
                 let reading = self.reader.read(&payload);
                 self.model.ingest(&reading, received_at);
-                acknowledge(ack);
+                Ok(ack)
             }
-            WatchInput::Pushes(pushes) => {
-                for (payload, ack) in pushes.iter() {
-                    let reading = self.reader.read(payload);
-                    self.model.ingest(&reading, pushes.received_at);
-                    acknowledge(ack);
-                }
+            WatchInput::Connection(state) => {
+                self.model.set_connection(state);
+                Ok(AckToken::none())
             }
-            WatchInput::Connection(state) => self.model.set_connection(state),
-            WatchInput::Failed(error) => return Err(error),
+            WatchInput::Failed(error) => Err(error),
         }
-        Ok(())
     }
 
     /// Handles a terminal event (keys; a resize only needs the next draw).
@@ -266,10 +250,10 @@ impl App {
         inputs: &mut mpsc::Receiver<WatchInput>,
         acknowledge: &mut impl FnMut(AckToken),
     ) -> std::result::Result<(), Error> {
-        self.take_one(first, acknowledge)?;
+        acknowledge(self.on_input(first)?);
         for _ in 1..BATCH {
             match inputs.try_recv() {
-                Ok(input) => self.take_one(input, acknowledge)?,
+                Ok(input) => acknowledge(self.on_input(input)?),
                 Err(_) => break,
             }
         }
