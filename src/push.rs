@@ -66,6 +66,14 @@ impl<'a> PushRef<'a> {
         self.doc.str_member(self.source, name)
     }
 
+    /// A top-level member's value bytes as received (the last one, if sent twice). For a
+    /// decrypted push, `data` is not among them: it is in [`PushRef::json`].
+    #[must_use]
+    pub fn raw_member(&self, name: &str) -> Option<&'a [u8]> {
+        let member = self.doc.member(self.source, name)?;
+        self.source.get(member.value.clone())
+    }
+
     /// The push as a `serde_json::Value`, for the pretty view; `None` when serde_json cannot
     /// hold it (nesting deeper than it allows).
     #[must_use]

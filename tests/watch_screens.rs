@@ -294,3 +294,42 @@ fn a_long_table_scrolls_to_keep_the_selection_on_screen() {
     );
     assert!(end.contains("devices 300 of 300"), "{end}");
 }
+
+#[test]
+fn the_detail_shows_every_field_of_the_last_push_including_nested_ones() {
+    let t0 = Instant::now();
+    let mut app = App::new(Model::new(t0), PushReader::new(None, None, false), false);
+    feed(
+        &mut app,
+        t0,
+        push_bytes(
+            "0117C9NEST",
+            "tracker",
+            "text",
+            json!({"battery": 80, "magnetic": {"x": 1.5, "y": -2, "deep": {"z": 7}}}),
+        ),
+    );
+    // The last push counts, on several lines as sent.
+    let last = "{\n  \"appId\": \"demo\", \"sn\": \"0117C9NEST\", \"deviceType\": \"tracker\",\n  \"type\": \"text\", \"msgId\": \"m2\",\n  \"data\": {\"battery\": 81, \"magnetic\": {\"x\": 2.5, \"y\": -3, \"deep\": {\"z\": 8}}, \"label\": \"a\\\"b\"}\n}";
+    feed(
+        &mut app,
+        t0 + Duration::from_secs(1),
+        bytes::Bytes::from(last),
+    );
+    let now = t0 + Duration::from_secs(2);
+    key(&mut app, KeyCode::Enter, now);
+    assert_eq!(app.view.detail.as_deref(), Some("0117C9NEST"));
+    let text = screen(&mut app, 120, 30, now);
+    for shown in [
+        "appId: demo",
+        "sn: 0117C9NEST",
+        "msgId: m2",
+        "data.battery: 81",
+        "data.magnetic.x: 2.5",
+        "data.magnetic.y: -3",
+        "data.magnetic.deep.z: 8",
+        "data.label: a\"b",
+    ] {
+        assert!(text.contains(shown), "{shown} missing in\n{text}");
+    }
+}

@@ -6,13 +6,16 @@
 //! network, so every rule (stale after 2 × interval, alarms per the catalogue, sorting,
 //! filtering, the bounds on memory) is tested with made-up instants.
 
+use std::cell::OnceCell;
 use std::collections::{HashMap, VecDeque};
+use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
 use crate::catalog::{self, AlarmWords};
-use crate::push::{Reading, SafeMode};
+use crate::json::{self, Scanner};
+use crate::push::{PushRef, Reading, SafeMode};
 
 /// Points kept per numeric field of a device.
 pub const HISTORY_POINTS: usize = 600;
@@ -20,6 +23,8 @@ pub const HISTORY_POINTS: usize = 600;
 pub const DEVICE_CAP: usize = 100_000;
 /// The window the push rate is measured over.
 const RATE_WINDOW: Duration = Duration::from_secs(5);
+/// Field names whose alarm words are remembered (beyond, they are looked up each time).
+const WORDS_CACHED: usize = 4096;
 /// The key for a push that carries no `sn`.
 pub const NO_SN: &str = "(no sn)";
 
@@ -132,8 +137,12 @@ pub struct Device {
     pub last_seen: Instant,
     /// Pushes from it.
     pub pushes: u64,
-    /// Its last push, parsed (the decrypted one in safe mode).
-    pub last: Value,
+    /// Its last push as it leaves (the decrypted one in safe mode), parsed only when shown.
+    last: Vec<u8>,
+    /// The last push's `data` object, parsed on first use.
+    data: OnceCell<Option<Map<String, Value>>>,
+    /// The reporting period its `deviceType` has by default.
+    default_interval_s: u32,
     /// What became of the last push's safe-mode part.
     pub safe_mode: SafeMode,
     /// Its reporting period: the push's `interval`, else the catalogue's default.
@@ -145,6 +154,35 @@ pub struct Device {
 }
 
 impl Device {
+    fn new(sn: &str, now: Instant) -> Self {
+        Device {
+            sn: sn.to_owned(),
+            device_type: String::new(),
+            last_seen: now,
+            pushes: 0,
+            last: Vec::new(),
+            data: OnceCell::new(),
+            default_interval_s: catalog::default_interval(""),
+            safe_mode: SafeMode::Plain,
+            interval: Duration::ZERO,
+            alarms: Vec::new(),
+            history: Vec::new(),
+        }
+    }
+
+    /// The last push as it leaves (JSON on one line).
+    #[must_use]
+    pub fn last_json(&self) -> &[u8] {
+        &self.last
+    }
+
+    /// The last push, parsed; `None` when serde_json cannot hold it (nesting deeper than it
+    /// allows).
+    #[must_use]
+    pub fn last_value(&self) -> Option<Value> {
+        serde_json::from_slice(&self.last).ok()
+    }
+
     /// Silent for more than twice its own interval.
     #[must_use]
     pub fn is_stale(&self, now: Instant) -> bool {
@@ -160,7 +198,15 @@ impl Device {
     /// The last push's `data` object (empty when it has none, e.g. still encrypted).
     #[must_use]
     pub fn data(&self) -> Option<&Map<String, Value>> {
-        self.last.get("data").and_then(Value::as_object)
+        self.data
+            .get_or_init(|| match self.last_value() {
+                Some(Value::Object(mut push)) => match push.remove("data") {
+                    Some(Value::Object(data)) => Some(data),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .as_ref()
     }
 
     /// Battery percentage, when known (the platform sends −1 for unknown).
@@ -245,8 +291,23 @@ pub struct Model {
     /// The connection's state.
     pub connection: Connection,
     connected_once: bool,
-    /// Arrival times within the rate window, oldest first.
-    recent: VecDeque<Instant>,
+    /// Arrival times within the rate window, oldest first, with how many arrived then.
+    recent: VecDeque<(Instant, u64)>,
+    /// Finds `data` in decrypted pushes (not among the bytes received).
+    scanner: Scanner,
+    /// The alarm words of field names (and push types) seen: the catalogue's answer.
+    words: HashMap<Box<str>, Option<AlarmWords>>,
+    /// Buffers reused from push to push while reading `data`.
+    scratch: Scratch,
+}
+
+/// Buffers for reading `data` from its bytes.
+#[derive(Debug, Default)]
+struct Scratch {
+    /// The dotted name of the field being read.
+    path: String,
+    /// The members of the object being read at each depth: (key, value) byte ranges.
+    levels: Vec<Vec<(Range<usize>, Range<usize>)>>,
 }
 
 impl Model {
@@ -271,6 +332,9 @@ impl Model {
             connection: Connection::Connecting,
             connected_once: false,
             recent: VecDeque::new(),
+            scanner: Scanner::new(),
+            words: HashMap::new(),
+            scratch: Scratch::default(),
         }
     }
 
@@ -310,47 +374,54 @@ impl Model {
     }
 
     /// Takes one payload, read by [`crate::push::PushReader`], that arrived at `now`.
+    ///
+    /// Only what the table needs is read, from the bytes: `sn`, `deviceType`, `type` and the
+    /// members of `data`; the push is kept as bytes and parsed when it is shown.
     pub fn ingest(&mut self, reading: &Reading<'_>, now: Instant) {
         self.pushes += 1;
-        self.recent.push_back(now);
+        match self.recent.back_mut() {
+            Some((at, count)) if *at == now => *count += 1,
+            _ => self.recent.push_back((now, 1)),
+        }
         self.trim_rate(now);
         let Reading::Push(push) = reading else {
             self.unreadable += 1;
             return;
         };
-        let Some(value) = push.to_value() else {
-            self.unreadable += 1;
-            return;
+        let sn = push.str_field("sn");
+        let sn = sn.as_deref().unwrap_or(NO_SN);
+        let at = now.saturating_duration_since(self.started).as_secs_f32();
+        let data = if push.safe_mode == SafeMode::Decrypted {
+            match self.scanner.scan(push.json) {
+                Ok(doc) => doc
+                    .member(push.json, "data")
+                    .and_then(|m| push.json.get(m.value.clone())),
+                Err(_) => None,
+            }
+        } else {
+            push.raw_member("data")
         };
-        let sn = value
-            .get("sn")
-            .and_then(Value::as_str)
-            .unwrap_or(NO_SN)
-            .to_owned();
-        if !self.devices.contains_key(&sn) && self.devices.len() >= self.cap {
+        let mut words = |name: &str| cached_words(&mut self.words, name);
+        if let Some(device) = self.devices.get_mut(sn) {
+            update(device, push, data, &mut words, &mut self.scratch, now, at);
+            return;
+        }
+        if self.devices.len() >= self.cap {
             self.untracked += 1;
             return;
         }
-        let at = now.saturating_duration_since(self.started).as_secs_f32();
-        let device = self.devices.entry(sn.clone()).or_insert_with(|| Device {
-            sn,
-            device_type: String::new(),
-            last_seen: now,
-            pushes: 0,
-            last: Value::Null,
-            safe_mode: SafeMode::Plain,
-            interval: Duration::ZERO,
-            alarms: Vec::new(),
-            history: Vec::new(),
-        });
-        update(device, value, push.safe_mode.clone(), now, at);
+        let device = self
+            .devices
+            .entry(sn.to_owned())
+            .or_insert_with(|| Device::new(sn, now));
+        update(device, push, data, &mut words, &mut self.scratch, now, at);
     }
 
     fn trim_rate(&mut self, now: Instant) {
         while self
             .recent
             .front()
-            .is_some_and(|at| now.saturating_duration_since(*at) > RATE_WINDOW)
+            .is_some_and(|(at, _)| now.saturating_duration_since(*at) > RATE_WINDOW)
         {
             self.recent.pop_front();
         }
@@ -363,11 +434,12 @@ impl Model {
             .saturating_duration_since(self.started)
             .min(RATE_WINDOW)
             .as_secs_f64();
-        let count = self
+        let count: u64 = self
             .recent
             .iter()
-            .filter(|at| now.saturating_duration_since(**at) <= RATE_WINDOW)
-            .count();
+            .filter(|(at, _)| now.saturating_duration_since(*at) <= RATE_WINDOW)
+            .map(|(_, count)| count)
+            .sum();
         if window > 0.0 {
             count as f64 / window
         } else {
@@ -436,83 +508,255 @@ impl Model {
     }
 }
 
-fn update(device: &mut Device, value: Value, safe_mode: SafeMode, now: Instant, at: f32) {
-    device.pushes += 1;
-    device.last_seen = now;
-    device.safe_mode = safe_mode;
-    device.device_type = value
-        .get("deviceType")
-        .and_then(Value::as_str)
-        .unwrap_or("?")
-        .to_owned();
-    let data = value.get("data").and_then(Value::as_object);
-    let interval_s = data
-        .and_then(|data| data.get("interval"))
-        .and_then(Value::as_f64)
-        .filter(|seconds| seconds.is_finite() && *seconds > 0.0)
-        .unwrap_or_else(|| f64::from(catalog::default_interval(&device.device_type)));
-    device.interval = Duration::from_secs_f64(interval_s.min(1e9));
-    device.alarms = alarms(&value, data);
-    if let Some(data) = data {
-        let mut numbers = Vec::new();
-        numeric_fields("", data, 0, &mut numbers);
-        for (name, number) in numbers {
-            device.record(&name, at, number as f32);
-        }
+/// The catalogue's alarm words for `name`, remembered for the first [`WORDS_CACHED`] names.
+fn cached_words(
+    cache: &mut HashMap<Box<str>, Option<AlarmWords>>,
+    name: &str,
+) -> Option<AlarmWords> {
+    if let Some(words) = cache.get(name) {
+        return *words;
     }
-    device.last = value;
+    let words = catalog::alarm_words(name);
+    if cache.len() < WORDS_CACHED {
+        cache.insert(name.into(), words);
+    }
+    words
 }
 
-/// The alarms a push sets: catalogue alarm fields that are set, and an alarm `type`.
-fn alarms(push: &Value, data: Option<&Map<String, Value>>) -> Vec<ActiveAlarm> {
-    let mut active = Vec::new();
-    for (name, value) in data.into_iter().flatten() {
-        if catalog::alarm_state(name, value) == Some(true) {
-            let AlarmWords { set, .. } = catalog::alarm_words(name).unwrap_or(AlarmWords {
-                set: "alarm",
-                clear: "ok",
-            });
-            active.push(ActiveAlarm {
-                field: name.clone(),
-                word: set,
-            });
-        }
+/// Takes one push into its device: `data` is the bytes of its `data` value, if any.
+fn update(
+    device: &mut Device,
+    push: &PushRef<'_>,
+    data: Option<&[u8]>,
+    words: &mut dyn FnMut(&str) -> Option<AlarmWords>,
+    scratch: &mut Scratch,
+    now: Instant,
+    at: f32,
+) {
+    device.pushes += 1;
+    device.last_seen = now;
+    if device.safe_mode != push.safe_mode {
+        device.safe_mode = push.safe_mode.clone();
     }
-    let alarm_type = push
-        .get("type")
-        .and_then(Value::as_str)
-        .is_some_and(catalog::is_alarm_name);
-    if active.is_empty() && alarm_type {
-        active.push(ActiveAlarm {
+    let device_type = push.str_field("deviceType");
+    let device_type = device_type.as_deref().unwrap_or("?");
+    if device.device_type != device_type {
+        device.device_type.clear();
+        device.device_type.push_str(device_type);
+        device.default_interval_s = catalog::default_interval(device_type);
+    }
+    device.last.clear();
+    device.last.extend_from_slice(push.json);
+    device.data = OnceCell::new();
+    device.alarms.clear();
+    let mut interval = None;
+    if let Some(data) = data.filter(|data| data.first() == Some(&b'{')) {
+        let Scratch { path, levels } = scratch;
+        path.clear();
+        let mut visit = |depth: usize, path: &str, key: &str, raw: &[u8]| {
+            if depth == 0 {
+                if key == "interval" {
+                    interval = number(raw);
+                }
+                if flag(raw) == Some(true) {
+                    // Set and an alarm name (catalogue words, or generic ones).
+                    if let Some(AlarmWords { set, .. }) = words(key) {
+                        device.alarms.push(ActiveAlarm {
+                            field: key.to_owned(),
+                            word: set,
+                        });
+                    }
+                }
+            }
+            if path != "interval" {
+                if let Some(n) = number(raw) {
+                    device.record(path, at, n as f32);
+                }
+            }
+        };
+        walk(data, 0, 0, path, levels, &mut visit);
+    }
+    let interval_s = interval
+        .filter(|seconds| *seconds > 0.0)
+        .unwrap_or_else(|| f64::from(device.default_interval_s));
+    device.interval = Duration::from_secs_f64(interval_s.min(1e9));
+    if device.alarms.is_empty()
+        && push
+            .str_field("type")
+            .is_some_and(|kind| words(&kind).is_some())
+    {
+        device.alarms.push(ActiveAlarm {
             field: "type".to_owned(),
             word: "alarm",
         });
     }
-    active
 }
 
-/// Numeric fields of `data` (except `interval`), nested objects as dotted names.
-fn numeric_fields(
-    parent: &str,
-    data: &Map<String, Value>,
+/// What [`walk`] calls for each member: (depth, dotted path, key, value bytes).
+type Visit<'v> = dyn FnMut(usize, &str, &str, &[u8]) + 'v;
+
+/// Visits each member of the object at `text[open..]` (valid JSON) in the order
+/// `serde_json` keeps (a repeated key: its first place, its last value), then the members of
+/// nested objects up to depth 2, with dotted names: `visit(depth, path, key, value bytes)`.
+fn walk(
+    text: &[u8],
+    open: usize,
     depth: usize,
-    out: &mut Vec<(String, f64)>,
+    path: &mut String,
+    levels: &mut Vec<Vec<(Range<usize>, Range<usize>)>>,
+    visit: &mut Visit<'_>,
 ) {
-    for (name, value) in data {
-        let path = if parent.is_empty() {
-            name.clone()
-        } else {
-            format!("{parent}.{name}")
+    if levels.len() <= depth {
+        levels.resize_with(depth + 1, Vec::new);
+    }
+    let mut members = std::mem::take(&mut levels[depth]);
+    object_members(text, open, &mut members);
+    for (key, value) in &members {
+        let Some(name) = text.get(key.clone()).and_then(json::string_value) else {
+            continue;
         };
-        match value {
-            Value::Number(number) if path != "interval" => {
-                if let Some(n) = number.as_f64().filter(|n| n.is_finite()) {
-                    out.push((path, n));
-                }
-            }
-            Value::Object(inner) if depth < 2 => numeric_fields(&path, inner, depth + 1, out),
-            _ => {}
+        let Some(raw) = text.get(value.clone()) else {
+            continue;
+        };
+        let parent = path.len();
+        if !path.is_empty() {
+            path.push('.');
         }
+        path.push_str(&name);
+        visit(depth, path, &name, raw);
+        if depth < 2 && raw.first() == Some(&b'{') {
+            walk(text, value.start, depth + 1, path, levels, visit);
+        }
+        path.truncate(parent);
+    }
+    levels[depth] = members;
+}
+
+/// The members of the object at `text[open..]` (valid JSON): (key with quotes, value) byte
+/// ranges, a repeated key in its first place with its last value.
+fn object_members(text: &[u8], open: usize, out: &mut Vec<(Range<usize>, Range<usize>)>) {
+    out.clear();
+    let mut i = skip_space(text, open + 1);
+    while text.get(i) == Some(&b'"') {
+        let key = i..string_end(text, i);
+        i = skip_space(text, key.end);
+        if text.get(i) != Some(&b':') {
+            return;
+        }
+        i = skip_space(text, i + 1);
+        let value = i..value_end(text, i);
+        i = skip_space(text, value.end);
+        match out.iter_mut().find(|(seen, _)| same_key(text, seen, &key)) {
+            Some(slot) => slot.1 = value,
+            None => out.push((key, value)),
+        }
+        if text.get(i) != Some(&b',') {
+            return;
+        }
+        i = skip_space(text, i + 1);
+    }
+}
+
+fn same_key(text: &[u8], a: &Range<usize>, b: &Range<usize>) -> bool {
+    let (Some(a), Some(b)) = (text.get(a.clone()), text.get(b.clone())) else {
+        return false;
+    };
+    if a == b {
+        return true;
+    }
+    if !a.contains(&b'\\') && !b.contains(&b'\\') {
+        return false;
+    }
+    json::string_value(a) == json::string_value(b)
+}
+
+fn skip_space(text: &[u8], mut i: usize) -> usize {
+    while text
+        .get(i)
+        .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+    {
+        i += 1;
+    }
+    i
+}
+
+/// Just past the string starting at `text[i]` (its opening quote).
+fn string_end(text: &[u8], mut i: usize) -> usize {
+    i += 1;
+    while let Some(c) = text.get(i) {
+        match c {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    text.len()
+}
+
+/// Just past the value starting at `text[i]`.
+fn value_end(text: &[u8], mut i: usize) -> usize {
+    match text.get(i) {
+        Some(b'"') => string_end(text, i),
+        Some(b'{' | b'[') => {
+            let mut depth = 0usize;
+            while let Some(c) = text.get(i) {
+                match c {
+                    b'"' => {
+                        i = string_end(text, i);
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return i + 1;
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            text.len()
+        }
+        _ => {
+            while text
+                .get(i)
+                .is_some_and(|c| !matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
+            {
+                i += 1;
+            }
+            i
+        }
+    }
+}
+
+/// A JSON number's value as `serde_json` gives it (`as_f64`: finite, else `None`).
+fn number(raw: &[u8]) -> Option<f64> {
+    if !raw
+        .first()
+        .is_some_and(|c| *c == b'-' || c.is_ascii_digit())
+    {
+        return None;
+    }
+    std::str::from_utf8(raw)
+        .ok()?
+        .parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite())
+}
+
+/// [`catalog::flag`] from the bytes: a bool, or a number (non-zero is set).
+fn flag(raw: &[u8]) -> Option<bool> {
+    match raw {
+        b"true" => Some(true),
+        b"false" => Some(false),
+        _ if raw
+            .first()
+            .is_some_and(|c| *c == b'-' || c.is_ascii_digit()) =>
+        {
+            Some(number(raw).is_some_and(|n| n != 0.0))
+        }
+        _ => None,
     }
 }
 

@@ -1,6 +1,6 @@
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::*;
 use crate::crypto::{AppKey, SafeModeCodec};
@@ -307,4 +307,149 @@ fn types_are_counted_most_common_first() {
         take(&mut model, &push(sn, t, json!({})), t0);
     }
     assert_eq!(model.types(), [("node", 2), ("smoke", 1)]);
+}
+
+/// Numeric fields, alarms (field, word) and the interval in seconds.
+type Derived = (Vec<(String, f32)>, Vec<(String, &'static str)>, f64);
+
+/// What ingest derived from a full parse before it read `data` from the bytes: the numeric
+/// fields (dotted, except `interval`), the alarms and the interval in seconds.
+fn from_value(push: &Value) -> Derived {
+    fn numbers(
+        parent: &str,
+        data: &Map<String, Value>,
+        depth: usize,
+        out: &mut Vec<(String, f32)>,
+    ) {
+        for (name, value) in data {
+            let path = if parent.is_empty() {
+                name.clone()
+            } else {
+                format!("{parent}.{name}")
+            };
+            match value {
+                Value::Number(n) if path != "interval" => {
+                    if let Some(n) = n.as_f64().filter(|n| n.is_finite()) {
+                        out.push((path, n as f32));
+                    }
+                }
+                Value::Object(inner) if depth < 2 => numbers(&path, inner, depth + 1, out),
+                _ => {}
+            }
+        }
+    }
+    let data = push.get("data").and_then(Value::as_object);
+    let mut fields = Vec::new();
+    let mut alarms = Vec::new();
+    if let Some(data) = data {
+        numbers("", data, 0, &mut fields);
+        for (name, value) in data {
+            if catalog::alarm_state(name, value) == Some(true) {
+                let word = catalog::alarm_words(name).map_or("alarm", |w| w.set);
+                alarms.push((name.clone(), word));
+            }
+        }
+    }
+    let device_type = push
+        .get("deviceType")
+        .and_then(Value::as_str)
+        .unwrap_or("?");
+    if alarms.is_empty()
+        && push
+            .get("type")
+            .and_then(Value::as_str)
+            .is_some_and(catalog::is_alarm_name)
+    {
+        alarms.push(("type".to_owned(), "alarm"));
+    }
+    let interval = data
+        .and_then(|d| d.get("interval"))
+        .and_then(Value::as_f64)
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .unwrap_or_else(|| f64::from(catalog::default_interval(device_type)));
+    (fields, alarms, interval.min(1e9))
+}
+
+#[test]
+fn data_read_from_the_bytes_gives_what_a_full_parse_gives() {
+    let payloads: &[&str] = &[
+        r#"{"sn":"A","deviceType":"node","data":{"temperature":21.5,"humidity":40,"interval":60}}"#,
+        r#"{"sn":"A","deviceType":"smoke","type":"alarm","data":{"smoke":1,"battery":15}}"#,
+        r#"{"sn":"A","deviceType":"smoke","type":"alarm","data":{"smoke":0.0}}"#,
+        r#"{"sn":"A","deviceType":"leak","data":{"drop":true,"waterLeakAlarm":"1","fooAlarmHigh":1}}"#,
+        // Nested, three levels deep and one more that is not read; arrays and strings skipped.
+        r#"{"sn":"A","deviceType":"tracker","data":{"magnetic":{"x":1,"y":{"z":2,"w":{"v":3}}},"list":[1,{"a":2}],"s":"}{\"]"}}"#,
+        // A repeated key: its first place, its last value (also inside objects).
+        r#"{"sn":"A","deviceType":"node","data":{"t":1,"h":2,"t":3,"m":{"x":1},"m":{"y":2}}}"#,
+        // Escaped keys, the same key spelt two ways, whitespace and line breaks.
+        "{\"sn\":\"A\",\"deviceType\":\"node\",\"data\" : {\n \"te\\u006dp\" : 5 ,\n \"temp\" : 6, \"a\\\"b\": 7 } }",
+        // Numbers beyond f64, an exponent, a negative zero, a repeated interval, a zero one.
+        r#"{"sn":"A","deviceType":"co","data":{"big":1e400,"e":-2.5E3,"z":-0,"interval":5,"interval":0}}"#,
+        r#"{"sn":"A","deviceType":"co","data":{"interval":"60","co":12345678901234567890123}}"#,
+        // An empty key under an object, and `data` sent twice (the last counts).
+        r#"{"sn":"A","deviceType":"node","data":{"x":1},"data":{"":{"interval":4,"q":1}}}"#,
+        r#"{"sn":"A","type":"lowBatteryAlert","data":{}}"#,
+    ];
+    for payload in payloads {
+        let t0 = Instant::now();
+        let mut model = Model::new(t0);
+        take(&mut model, payload.as_bytes(), t0);
+        let parsed: Value = serde_json::from_str(payload).unwrap_or_else(|e| panic!("{e}"));
+        let (fields, alarms, interval) = from_value(&parsed);
+        let device = model
+            .device("A")
+            .unwrap_or_else(|| panic!("no device for {payload}"));
+        let history: Vec<(String, f32)> = device
+            .history
+            .iter()
+            .map(|(name, ring)| (name.clone(), ring.points().last().map_or(f32::NAN, |p| p.1)))
+            .collect();
+        assert_eq!(history, fields, "fields of {payload}");
+        let active: Vec<(String, &str)> = device
+            .alarms
+            .iter()
+            .map(|a| (a.field.clone(), a.word))
+            .collect();
+        assert_eq!(active, alarms, "alarms of {payload}");
+        assert_eq!(
+            device.interval,
+            Duration::from_secs_f64(interval),
+            "interval of {payload}"
+        );
+        assert_eq!(
+            device.last_value(),
+            Some(parsed.clone()),
+            "last push of {payload}"
+        );
+        assert_eq!(
+            device.data(),
+            parsed.get("data").and_then(Value::as_object),
+            "data of {payload}"
+        );
+    }
+}
+
+#[test]
+fn a_push_whose_data_is_not_an_object_still_counts() {
+    let t0 = Instant::now();
+    let mut model = Model::new(t0);
+    for data in [json!([1, 2]), json!("text"), json!(null), json!(5)] {
+        take(&mut model, &push("A", "node", data), t0);
+    }
+    take(
+        &mut model,
+        br#"{"sn":"B","deviceType":"co"}"#,
+        t0 + Duration::from_secs(1),
+    );
+    assert_eq!((model.pushes, model.unreadable), (5, 0));
+    let a = model.device("A").unwrap_or_else(|| panic!("A missing"));
+    assert_eq!(a.pushes, 4);
+    assert!(a.data().is_none() && a.history.is_empty() && a.alarms.is_empty());
+    assert_eq!(
+        a.interval,
+        Duration::from_secs(u64::from(catalog::default_interval("node")))
+    );
+    let b = model.device("B").unwrap_or_else(|| panic!("B missing"));
+    assert_eq!((b.pushes, b.device_type.as_str()), (1, "co"));
+    assert!(b.data().is_none() && b.main_fields().is_empty());
 }

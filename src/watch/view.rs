@@ -414,7 +414,10 @@ fn draw_detail(
         }
         crate::push::SafeMode::Plain => {}
     }
-    for (name, text) in field_lines(&device.last) {
+    let last = device
+        .last_value()
+        .unwrap_or_else(|| Value::String(String::from_utf8_lossy(device.last_json()).into_owned()));
+    for (name, text) in field_lines(&last) {
         lines.push(Line::from(vec![
             Span::styled(
                 format!("{name}: "),
