@@ -10,7 +10,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use sensoro_mqtt::push::PushReader;
 use sensoro_mqtt::watch::app::{App, Control};
-use sensoro_mqtt::watch::feed::{AckToken, WatchInput};
+use sensoro_mqtt::watch::feed::{AckToken, Pushes, WatchInput};
 use sensoro_mqtt::watch::model::{Connection, Model};
 use serde_json::{json, Value};
 
@@ -332,4 +332,38 @@ fn the_detail_shows_every_field_of_the_last_push_including_nested_ones() {
     ] {
         assert!(text.contains(shown), "{shown} missing in\n{text}");
     }
+}
+
+#[test]
+fn pushes_that_arrive_together_are_each_taken_and_acknowledged() {
+    let t0 = Instant::now();
+    let mut app = App::new(Model::new(t0), PushReader::new(None, None, false), false);
+    let parts = [
+        push_bytes("0117C9B001", "node", "text", json!({"temperature": 20})),
+        bytes::Bytes::from_static(b"not json"),
+        push_bytes("0117C9B002", "smoke", "alarm", json!({"smoke": 1})),
+        push_bytes("0117C9B001", "node", "text", json!({"temperature": 21})),
+    ];
+    let mut payloads = Vec::new();
+    let mut ends = Vec::new();
+    for part in &parts {
+        payloads.extend_from_slice(part);
+        ends.push(payloads.len());
+    }
+    let acks = app
+        .on_input(WatchInput::Pushes(Pushes {
+            payloads: bytes::Bytes::from(payloads),
+            ends,
+            acks: vec![AckToken::none(); parts.len()],
+            received_at: t0,
+        }))
+        .unwrap_or_else(|e| panic!("input refused: {e}"));
+    assert_eq!(acks.len(), parts.len());
+    let model = app.model();
+    assert_eq!(
+        (model.pushes, model.unreadable, model.device_count()),
+        (4, 1, 2)
+    );
+    assert_eq!(model.device("0117C9B001").map(|d| d.pushes), Some(2));
+    assert_eq!(model.alarm_count(), 1);
 }

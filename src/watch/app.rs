@@ -78,8 +78,19 @@ impl App {
         &self.model
     }
 
-    /// Takes one input; returns the token to acknowledge, or the session's final error.
-    pub fn on_input(&mut self, input: WatchInput) -> std::result::Result<AckToken, Error> {
+    /// Takes one input; returns the tokens to acknowledge, or the session's final error.
+    pub fn on_input(&mut self, input: WatchInput) -> std::result::Result<Vec<AckToken>, Error> {
+        let mut acks = Vec::new();
+        self.take_one(input, &mut |ack| acks.push(ack))?;
+        Ok(acks)
+    }
+
+    /// Takes one input, handing each push's token to `acknowledge` once it is in the model.
+    fn take_one(
+        &mut self,
+        input: WatchInput,
+        acknowledge: &mut impl FnMut(AckToken),
+    ) -> std::result::Result<(), Error> {
         match input {
             WatchInput::Push {
                 payload,
@@ -88,14 +99,19 @@ impl App {
             } => {
                 let reading = self.reader.read(&payload);
                 self.model.ingest(&reading, received_at);
-                Ok(ack)
+                acknowledge(ack);
             }
-            WatchInput::Connection(state) => {
-                self.model.set_connection(state);
-                Ok(AckToken::none())
+            WatchInput::Pushes(pushes) => {
+                for (payload, ack) in pushes.iter() {
+                    let reading = self.reader.read(payload);
+                    self.model.ingest(&reading, pushes.received_at);
+                    acknowledge(ack);
+                }
             }
-            WatchInput::Failed(error) => Err(error),
+            WatchInput::Connection(state) => self.model.set_connection(state),
+            WatchInput::Failed(error) => return Err(error),
         }
+        Ok(())
     }
 
     /// Handles a terminal event (keys; a resize only needs the next draw).
@@ -250,10 +266,10 @@ impl App {
         inputs: &mut mpsc::Receiver<WatchInput>,
         acknowledge: &mut impl FnMut(AckToken),
     ) -> std::result::Result<(), Error> {
-        acknowledge(self.on_input(first)?);
+        self.take_one(first, acknowledge)?;
         for _ in 1..BATCH {
             match inputs.try_recv() {
-                Ok(input) => acknowledge(self.on_input(input)?),
+                Ok(input) => self.take_one(input, acknowledge)?,
                 Err(_) => break,
             }
         }

@@ -23,7 +23,7 @@ use crate::mqtt::{self, Backoff, SessionSettings};
 /// The longest wait, when leaving, for owed acknowledgements and DISCONNECT to go out.
 const SETTLE_LIMIT: Duration = Duration::from_secs(2);
 /// Room in the channel to watch: a burst waits here, not in the broker.
-const INPUT_CAPACITY: usize = 4096;
+const INPUT_CAPACITY: usize = 64;
 
 /// What watch receives.
 #[derive(Debug)]
@@ -37,10 +37,37 @@ pub enum WatchInput {
         /// Hand this back once the push is in the model.
         ack: AckToken,
     },
+    /// The pushes of one read from the socket, in one buffer: fewer copies and channel
+    /// messages than one input each.
+    Pushes(Pushes),
     /// The connection changed state.
     Connection(Connection),
     /// The session ended for good (a push too large, the session task gone).
     Failed(Error),
+}
+
+/// Several pushes that arrived together.
+#[derive(Debug)]
+pub struct Pushes {
+    /// The payloads one after another.
+    pub payloads: Bytes,
+    /// Where each payload ends in `payloads`.
+    pub ends: Vec<usize>,
+    /// One token per payload, to hand back once it is in the model.
+    pub acks: Vec<AckToken>,
+    /// When they arrived.
+    pub received_at: Instant,
+}
+
+impl Pushes {
+    /// Each payload with its token, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], AckToken)> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(self.ends.iter().copied())
+            .zip(self.acks.iter().copied())
+            .map(|((start, end), ack)| (self.payloads.get(start..end).unwrap_or_default(), ack))
+    }
 }
 
 /// Proof that a push was taken, to be acknowledged (QoS 1) by the feed. It is valid on the
@@ -198,13 +225,23 @@ fn inputs_of(event: Event<'_>, topic: &str) -> Vec<WatchInput> {
         })],
         Event::Messages(messages) => {
             let received_at = Instant::now();
-            messages
-                .map(|message| WatchInput::Push {
-                    payload: Bytes::copy_from_slice(message.publish.payload),
-                    received_at,
-                    ack: AckToken(message.ack),
-                })
-                .collect()
+            let mut payloads = Vec::new();
+            let mut ends = Vec::new();
+            let mut acks = Vec::new();
+            for message in messages {
+                payloads.extend_from_slice(message.publish.payload);
+                ends.push(payloads.len());
+                acks.push(AckToken(message.ack));
+            }
+            if ends.is_empty() {
+                return Vec::new();
+            }
+            vec![WatchInput::Pushes(Pushes {
+                payloads: Bytes::from(payloads),
+                ends,
+                acks,
+                received_at,
+            })]
         }
         Event::Lost {
             error, retry_in, ..
