@@ -34,7 +34,7 @@ const READ_ROOM: usize = 16 * 1024;
 /// A buffer grown past this for a big push is given back once it is empty again.
 const KEEP_CAPACITY: usize = 1024 * 1024;
 
-/// A connected stream, plain or TLS.
+/// A connected stream, plain or TLS (the session's, and `connect`'s probe).
 pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 

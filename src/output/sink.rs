@@ -106,13 +106,6 @@ impl<T: Send + 'static> Sink<T> {
         self.in_flight -= 1;
         Some(written)
     }
-
-    /// A chunk already back, without waiting.
-    pub fn try_written(&mut self) -> Option<Written<T>> {
-        let written = self.written.try_recv().ok()?;
-        self.in_flight -= 1;
-        Some(written)
-    }
 }
 
 fn write_chunks<T>(

@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use rumqttc::mqttbytes::v4::ConnAck;
-use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::config::Qos;
 use crate::error::ExitKind;
 use crate::mqtt;
+use crate::mqtt::session::Io;
 use crate::secret::Secret;
 use crate::tls::TlsClient;
 
@@ -89,10 +89,6 @@ pub async fn check(settings: &ProbeSettings, progress: &mut dyn Progress) -> Rep
     let _ = steps(settings, &mut run, deadline, progress).await;
     run.finish(progress)
 }
-
-/// The stream the MQTT steps talk over: plain TCP or TLS.
-trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 /// A step stopped the check (its failure is already recorded).
 struct Stopped;
