@@ -58,6 +58,9 @@ trap 'echo "benchmark failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 now() { date +%s.%N; }
+# CPU seconds the whole machine has spent busy so far (all processes: the broker, the
+# consumer, the database server): the difference over a run says how much CPU it cost.
+busy() { awk '/^cpu /{print ($2+$3+$4+$7+$8)/100}' /proc/stat; }
 
 # --- the pushes: realistic envelopes with 17-digit floats, one per line
 python3 - "$N" "$APP" >"$WORK/pushes.ndjson" <<'EOF'
@@ -72,6 +75,7 @@ for i in range(n):
           r.randrange(100), r.uniform(-10, 40), r.randrange(10**14), r.randrange(10**14)))
 EOF
 
+LAST=$(tail -1 "$WORK/pushes.ndjson" | sed 's/.*"msgId":"\([0-9a-f]*\)".*/\1/')
 split -l 30000 -d -a 4 "$WORK/pushes.ndjson" "$WORK/chunk."
 
 # --- Mosquitto: persistent sessions, unlimited queue, a wide in-flight window
@@ -104,35 +108,66 @@ backlog() {
     done
 }
 
-# Runs a relay for clientId $1 into target $2 until `$3` prints N; prints "seconds rss_kb".
+# Runs a relay for clientId $1 into target $2 until it has stored the backlog; prints
+# "seconds rss_kb cpu_seconds". Done when `$3` prints $4 or more, where $3 is a shell command
+# (run every poll) or "sql:QUERY" asked every poll of one long-lived client,
+# "${SQL_CLIENT[@]}". Polling must cost next to nothing: a new psql process per poll, or a
+# count(*) of the table, took a good part of a core from the run being measured. The stores
+# are asked whether they hold the backlog's last push (by primary key: the relay commits
+# batches in order), and their count is checked once the clock has stopped.
 time_relay() {
-    local id=$1 to=$2 count=$3 start pid
-    shift 3
-    start=$(now)
+    local id=$1 to=$2 count=$3 want=$4 start pid cpu answer
+    shift 4
+    if [[ $count == sql:* ]]; then
+        coproc ASK { "${SQL_CLIENT[@]}" 2>/dev/null; }
+    fi
+    start=$(now); cpu=$(busy)
     /usr/bin/time -f %M -o "$WORK/rss" "$BIN" relay --client-id "$id" --to "$to" \
         --dead-letter "$WORK/dead.ndjson" $RELAY_ARGS "$@" 2>"$WORK/relay.log" &
     pid=$!
-    until [ "$(eval "$count" 2>/dev/null || echo 0)" -ge "$N" ]; do
+    # The relay creates its table before it subscribes: ask only once it exists.
+    until grep -q "^subscribed" "$WORK/relay.log" 2>/dev/null; do
         kill -0 "$pid" 2>/dev/null || { cat "$WORK/relay.log" >&2; return 1; }
-        sleep 0.05
+        sleep 0.01
+    done
+    while :; do
+        if [[ $count == sql:* ]]; then
+            echo "${count#sql:};" >&"${ASK[1]}"
+            read -r -t 10 answer <&"${ASK[0]}" || answer=0
+        else
+            answer=$(eval "$count" 2>/dev/null || echo 0)
+        fi
+        [[ $answer =~ ^[0-9]+$ ]] || answer=0
+        [ "$answer" -ge "$want" ] && break
+        kill -0 "$pid" 2>/dev/null || { cat "$WORK/relay.log" >&2; return 1; }
+        sleep 0.02
     done
     local took; took=$(echo "$(now) - $start" | bc -l)
+    cpu=$(echo "$(busy) - $cpu" | bc -l)
+    if [[ $count == sql:* ]]; then
+        # Closing its input ends the client; wait for it, since the last SQLite connection
+        # to close checkpoints the database and holds it meanwhile.
+        local ask_pid=$ASK_PID
+        exec {ASK[1]}>&-
+        wait "$ask_pid" 2>/dev/null || true
+    fi
     # GNU time ignores SIGINT: Ctrl-C goes to the relay itself, its child.
     kill -INT "$(pgrep -P "$pid")"; wait "$pid" || true
-    echo "$took $(cat "$WORK/rss")"
+    echo "$took $(cat "$WORK/rss") $cpu"
 }
 
 # Runs `mosquitto_sub -C N | loader`; prints "seconds rss_kb" (the loader's).
 time_pipeline() {
     local id=$1; shift
-    local start; start=$(now)
+    local start cpu; start=$(now); cpu=$(busy)
     mosquitto_sub -h 127.0.0.1 -p "$MQ_PORT" -u "$APP" -P "$SECRET" -i "$id" -c -q 1 -t "$TOPIC" -C "$N" |
         /usr/bin/time -f %M -o "$WORK/rss" "$@"
-    echo "$(echo "$(now) - $start" | bc -l) $(cat "$WORK/rss")"
+    echo "$(echo "$(now) - $start" | bc -l) $(cat "$WORK/rss") $(echo "$(busy) - $cpu" | bc -l)"
 }
 
-report() { # name seconds rss_kb
-    printf '%-34s %8.2f s  %9.0f pushes/s  %7d MB RSS\n' "$1" "$2" "$(echo "$N / $2" | bc -l)" "$(( $3 / 1024 ))"
+report() { # name seconds rss_kb cpu_seconds
+    printf '%-34s %8.2f s  %9.0f pushes/s  %7d MB RSS  %6.2f s CPU (machine)\n' "$1" "$2" \
+        "$(echo "$N / $2" | bc -l)" "$(( $3 / 1024 ))" "$4"
 }
 
 echo "backlog: $N pushes ($(du -h "$WORK/pushes.ndjson" | cut -f1)) on Mosquitto $("$MOSQUITTO" -h 2>/dev/null | head -1 | awk '{print $3}')"
@@ -140,14 +175,16 @@ echo "backlog: $N pushes ($(du -h "$WORK/pushes.ndjson" | cut -f1)) on Mosquitto
 # --- SQLite
 if want sqlite; then
 register "$APP/relay-sqlite"; backlog
-read -r t rss < <(time_relay "$APP/relay-sqlite" "sqlite:$WORK/relay.db" "sqlite3 $WORK/relay.db 'select count(*) from pushes'")
-report "relay --to sqlite" "$t" "$rss"
+SQL_CLIENT=(sqlite3 "$WORK/relay.db")
+read -r t rss cpu < <(time_relay "$APP/relay-sqlite" "sqlite:$WORK/relay.db" "sql:select count(*) from pushes where msg_id = '$LAST'" 1)
+[ "$(sqlite3 "$WORK/relay.db" 'select count(*) from pushes')" -eq "$N" ]
+report "relay --to sqlite" "$t" "$rss" "$cpu"
 sqlite3 "$WORK/pipe.db" "CREATE TABLE raw (push TEXT)"
 SEP=$'\x01' # a column separator no push contains: each line is one value
 register "$APP/sub-sqlite"; backlog
-read -r t rss < <(time_pipeline "$APP/sub-sqlite" sqlite3 "$WORK/pipe.db" -cmd ".mode ascii" -cmd ".separator $SEP \"\\n\"" ".import /dev/stdin raw")
+read -r t rss cpu < <(time_pipeline "$APP/sub-sqlite" sqlite3 "$WORK/pipe.db" -cmd ".mode ascii" -cmd ".separator $SEP \"\\n\"" ".import /dev/stdin raw")
 [ "$(sqlite3 "$WORK/pipe.db" 'select count(*) from raw')" -eq "$N" ]
-report "mosquitto_sub | sqlite3 .import" "$t" "$rss"
+report "mosquitto_sub | sqlite3 .import" "$t" "$rss" "$cpu"
 fi
 
 # --- PostgreSQL: a private cluster
@@ -159,12 +196,14 @@ PG_PORT=$(free_port)
 PSQL=("$PGBIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -X -A -t -q)
 "${PSQL[@]}" -c "CREATE TABLE raw (push text)"
 register "$APP/relay-pg"; backlog
-read -r t rss < <(time_relay "$APP/relay-pg" "postgres://postgres@127.0.0.1:$PG_PORT/postgres" "${PSQL[*]} -c 'select count(*) from pushes'")
-report "relay --to postgres" "$t" "$rss"
+SQL_CLIENT=("${PSQL[@]}")
+read -r t rss cpu < <(time_relay "$APP/relay-pg" "postgres://postgres@127.0.0.1:$PG_PORT/postgres" "sql:select count(*) from pushes where msg_id = '$LAST'" 1)
+[ "$("${PSQL[@]}" -c 'select count(*) from pushes')" -eq "$N" ]
+report "relay --to postgres" "$t" "$rss" "$cpu"
 register "$APP/sub-pg"; backlog
-read -r t rss < <(time_pipeline "$APP/sub-pg" "${PSQL[@]}" -c "\\copy raw(push) from stdin with (format csv, quote e'\\x01', delimiter e'\\x02')")
+read -r t rss cpu < <(time_pipeline "$APP/sub-pg" "${PSQL[@]}" -c "\\copy raw(push) from stdin with (format csv, quote e'\\x01', delimiter e'\\x02')")
 [ "$("${PSQL[@]}" -c 'select count(*) from raw')" -eq "$N" ]
-report "mosquitto_sub | psql \\copy" "$t" "$rss"
+report "mosquitto_sub | psql \\copy" "$t" "$rss" "$cpu"
 fi
 
 # --- webhook: a local keep-alive receiver counting 2xx answers: examples/webhook_sink.rs (tokio,
@@ -184,8 +223,8 @@ for c in ${CONCURRENCY:-4 8 16}; do
     register "$APP/relay-hook-$c"; backlog
     # The sink counts from its start: count this run's pushes only.
     base=$(cat "$WORK/hook.count" 2>/dev/null || echo 0)
-    read -r t rss < <(time_relay "$APP/relay-hook-$c" "http://127.0.0.1:$HOOK_PORT/hook" "echo \$(( \$(cat $WORK/hook.count) - $base ))" --concurrency "$c")
-    report "relay --to http -c $c (rust sink)" "$t" "$rss"
+    read -r t rss cpu < <(time_relay "$APP/relay-hook-$c" "http://127.0.0.1:$HOOK_PORT/hook" "echo \$(( \$(cat $WORK/hook.count) - $base ))" "$N" --concurrency "$c")
+    report "relay --to http -c $c (rust sink)" "$t" "$rss" "$cpu"
 done
 fi
 if want webhook && [ -n "${PY_SINK:-}" ]; then
@@ -210,6 +249,6 @@ EOF
 PIDS+=($!)
 for _ in $(seq 100); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $PY_PORT))" 2>/dev/null && break; sleep 0.1; done
 register "$APP/relay-py"; backlog
-read -r t rss < <(time_relay "$APP/relay-py" "http://127.0.0.1:$PY_PORT/hook" "cat $WORK/py.count")
-report "relay --to http (python receiver)" "$t" "$rss"
+read -r t rss cpu < <(time_relay "$APP/relay-py" "http://127.0.0.1:$PY_PORT/hook" "cat $WORK/py.count" "$N")
+report "relay --to http (python receiver)" "$t" "$rss" "$cpu"
 fi

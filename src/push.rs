@@ -74,6 +74,14 @@ impl<'a> PushRef<'a> {
         self.source.get(member.value.clone())
     }
 
+    /// The index of [`PushRef::json`]'s top-level members, when `json` is the payload as
+    /// received (no safe mode opened, no line breaks removed): then nothing needs reading
+    /// twice.
+    #[must_use]
+    pub fn doc_of_json(&self) -> Option<&Doc<'a>> {
+        std::ptr::eq(self.json, self.source).then_some(&self.doc)
+    }
+
     /// The push as a `serde_json::Value`, for the pretty view; `None` when serde_json cannot
     /// hold it (nesting deeper than it allows).
     #[must_use]

@@ -412,3 +412,137 @@ fn sigterm_stops_the_relay_at_once_with_a_summary() {
     assert!(took < Duration::from_millis(600), "took {took:?}");
     assert!(stderr.contains("left unacknowledged"), "{stderr}");
 }
+
+/// Records as the relay makes them, from push lines.
+fn records(lines: &[String]) -> Vec<std::sync::Arc<sensoro_mqtt::relay::Record>> {
+    use sensoro_mqtt::push::PushReader;
+    use sensoro_mqtt::relay::RecordReader;
+    let mut reader = RecordReader::new(PushReader::new(None, None, true));
+    lines
+        .iter()
+        .map(|l| std::sync::Arc::new(reader.read(l.as_bytes()).expect("a push")))
+        .collect()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// A batch is written with COPY, cut over the target's connections; a batch holding msgIds
+/// stored already (a redelivery) is written again with ON CONFLICT, and so are the next
+/// ones for a while: every push is stored once, the first copy of each stays as it was.
+#[test]
+fn postgres_batches_with_stored_msg_ids_are_stored_once_and_the_first_copy_stays() {
+    use sensoro_mqtt::relay::postgres::PostgresTarget;
+    use sensoro_mqtt::relay::{Target, Verdict};
+    let Some(pg) = Postgres::start() else { return };
+    let first = pushes::lines(21, 600, "foobar");
+    let fresh = pushes::lines(22, 600, "foobar");
+    // The second half of `first` again, with other bytes under the same msgIds.
+    let again: Vec<String> = first[300..]
+        .iter()
+        .map(|l| format!("{},\"resent\":true}}", &l[..l.len() - 1]))
+        .collect();
+    let mixed: Vec<String> = again.iter().chain(&fresh[..300]).cloned().collect();
+    runtime().block_on(async {
+        let (mut target, warning) = PostgresTarget::open(&pg.url()).await.expect("open");
+        assert!(warning.is_none(), "{warning:?}");
+        for batch in [&first[..], &mixed[..], &fresh[300..], &fresh[..10]] {
+            let batch = records(batch);
+            let verdicts = target.commit(&batch).await.expect("commit");
+            assert_eq!(verdicts, vec![Verdict::Committed; batch.len()]);
+        }
+    });
+    let mut want: Vec<String> = first.iter().chain(&fresh).cloned().collect();
+    want.sort();
+    let mut stored = postgres_pushes(&pg);
+    stored.sort();
+    assert_eq!(stored.len(), want.len());
+    assert!(stored == want, "every push once, the first copy of each");
+}
+
+/// The hand-written binary COPY rows carry every column: the fields read from the push,
+/// `received_at` to the microsecond, `data` as jsonb and NULL when missing.
+#[test]
+fn postgres_rows_carry_every_column_of_the_record() {
+    use sensoro_mqtt::relay::postgres::PostgresTarget;
+    use sensoro_mqtt::relay::Target;
+    let Some(pg) = Postgres::start() else { return };
+    let lines = vec![
+        r#"{"appId":"foobar","sn":"01A","type":"text","deviceType":"smoke","createdTime":1732400000123,"msgId":"m-1","data":{"smoke":1,"t":21.50}}"#.to_owned(),
+        r#"{"sn":"02B","msgId":"m-2","createdTime":"17324","data":null}"#.to_owned(),
+    ];
+    let batch = records(&lines);
+    runtime().block_on(async {
+        let (mut target, _) = PostgresTarget::open(&pg.url()).await.expect("open");
+        target.commit(&batch).await.expect("commit");
+    });
+    let rows = pg.query(
+        "SELECT msg_id, coalesce(app_id, '-'), sn, coalesce(device_type, '-'), \
+         coalesce(type, '-'), created_time, \
+         to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), \
+         coalesce(data::text, 'NULL'), push FROM pushes ORDER BY msg_id",
+    );
+    let micros =
+        |r: &sensoro_mqtt::relay::Record| r.received_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string();
+    let want = format!(
+        "m-1|foobar|01A|smoke|text|1732400000123|{}|{{\"t\": 21.50, \"smoke\": 1}}|{}\n\
+         m-2|-|02B|-|-|17324|{}|NULL|{}\n",
+        micros(&batch[0]),
+        lines[0],
+        micros(&batch[1]),
+        lines[1]
+    );
+    assert_eq!(rows, want);
+}
+
+/// A row whose data jsonb cannot hold (\u0000) fails the COPY of its run: that run is
+/// written row by row, the row is stored with data NULL and its push exact, and every other
+/// row of the batch (on the other connection too) is stored.
+#[test]
+fn postgres_a_row_jsonb_refuses_is_kept_with_data_null_and_the_batch_is_stored() {
+    use sensoro_mqtt::relay::postgres::PostgresTarget;
+    use sensoro_mqtt::relay::{Target, Verdict};
+    let Some(pg) = Postgres::start() else { return };
+    let mut lines = pushes::lines(23, 500, "foobar");
+    lines[123] = r#"{"sn":"0NUL","msgId":"nul-1","data":{"text":"a\u0000b"}}"#.to_owned();
+    let batch = records(&lines);
+    runtime().block_on(async {
+        let (mut target, _) = PostgresTarget::open(&pg.url()).await.expect("open");
+        let verdicts = target.commit(&batch).await.expect("commit");
+        assert_eq!(verdicts, vec![Verdict::Committed; batch.len()]);
+    });
+    assert_eq!(pg.count(), 500);
+    assert_eq!(
+        pg.query("SELECT coalesce(data::text, 'NULL'), push FROM pushes WHERE msg_id = 'nul-1'"),
+        format!("NULL|{}\n", lines[123])
+    );
+}
+
+/// A table made by an earlier relay (msg_id in the database's default collation) is written
+/// to as it is, by COPY and by ON CONFLICT.
+#[test]
+fn postgres_a_table_from_an_earlier_relay_is_used_as_it_is() {
+    use sensoro_mqtt::relay::postgres::PostgresTarget;
+    use sensoro_mqtt::relay::Target;
+    let Some(pg) = Postgres::start() else { return };
+    pg.query(
+        "CREATE TABLE pushes (msg_id text PRIMARY KEY, app_id text, sn text, \
+         device_type text, type text, created_time text, received_at timestamptz NOT NULL, \
+         data jsonb, push json NOT NULL)",
+    );
+    let lines = pushes::lines(24, 400, "foobar");
+    runtime().block_on(async {
+        let (mut target, _) = PostgresTarget::open(&pg.url()).await.expect("open");
+        target.commit(&records(&lines[..300])).await.expect("copy");
+        target
+            .commit(&records(&lines[200..]))
+            .await
+            .expect("on conflict");
+    });
+    assert_exactly_once(postgres_pushes(&pg), &lines);
+}

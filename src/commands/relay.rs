@@ -125,7 +125,7 @@ async fn relay_with(args: &RelayArgs, plan: Plan) -> Result<()> {
         ..PipelineConfig::default()
     };
     let progress = Progress::new(std::io::stderr().is_terminal());
-    let mut pipeline = Pipeline::new(
+    let pipeline = Pipeline::new(
         targets,
         DeadLetter::new(args.dead_letter.clone()),
         config,
@@ -138,7 +138,7 @@ async fn relay_with(args: &RelayArgs, plan: Plan) -> Result<()> {
     ));
     let mut feed = Feed::start(plan.settings, plan.topic, plan.qos, plan.credentials);
     let signal = shutdown_signal()?;
-    let result = pipeline::run(&mut feed, &mut reader, &mut pipeline, signal).await;
+    let (mut pipeline, result) = pipeline::run(&mut feed, &mut reader, pipeline, signal).await;
     feed.close(CLOSE_LIMIT).await;
     let summary = pipeline.progress().finish(count);
     let fresh_line =

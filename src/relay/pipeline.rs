@@ -50,7 +50,7 @@ pub struct PipelineConfig {
 impl Default for PipelineConfig {
     fn default() -> Self {
         PipelineConfig {
-            max_batch: 1000,
+            max_batch: 5000,
             window: 2,
             max_age: Duration::from_millis(50),
             give_up: None,
@@ -217,7 +217,7 @@ impl Pipeline {
 /// ([`super::feed::Feed`]), or a script in the tests.
 pub trait Source {
     /// What acknowledges one push.
-    type Token;
+    type Token: Send + 'static;
 
     /// The next event; an error is final. Must be cancel-safe.
     fn next(&mut self) -> impl Future<Output = Result<Event<Self::Token>>>;
@@ -297,6 +297,9 @@ enum Work<T> {
 }
 
 /// Runs the relay until `shutdown` resolves (or a fatal error): read, deliver, acknowledge.
+/// The committer is a task of its own, so that on a runtime with two threads a commit's
+/// work (and noticing that it is done) never waits for the feeder's parsing, nor the other
+/// way round. Gives the pipeline back, with its counters, for the summary.
 ///
 /// # Errors
 ///
@@ -304,9 +307,9 @@ enum Work<T> {
 pub async fn run<S: Source>(
     source: &mut S,
     reader: &mut RecordReader,
-    pipeline: &mut Pipeline,
+    pipeline: Pipeline,
     shutdown: impl Future<Output = ()>,
-) -> Result<Ending> {
+) -> (Pipeline, Result<Ending>) {
     let (work_tx, work_rx) = mpsc::unbounded_channel();
     let (done_tx, done_rx) = mpsc::unbounded_channel();
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -315,10 +318,14 @@ pub async fn run<S: Source>(
         window: pipeline.config.window.max(1),
         max_age: pipeline.config.max_age,
     };
-    let mut commit_timing = Timing::default();
+    let committer = tokio::spawn(async move {
+        let mut pipeline = pipeline;
+        let mut timing = Timing::default();
+        let result = commit_loop(&mut pipeline, work_rx, done_tx, stop_rx, &mut timing).await;
+        (pipeline, timing, result)
+    });
     let mut feed_timing = Timing::default();
-    let committer = commit_loop(pipeline, work_rx, done_tx, stop_rx, &mut commit_timing);
-    let feeder = feed_loop(
+    let fed = feed_loop(
         source,
         reader,
         limits,
@@ -327,14 +334,22 @@ pub async fn run<S: Source>(
         &stop_tx,
         shutdown,
         &mut feed_timing,
-    );
-    let (committed, fed) = tokio::join!(committer, feeder);
+    )
+    .await;
+    let (pipeline, commit_timing, committed) = match committer.await {
+        Ok(outcome) => outcome,
+        // The committer panicked: nothing sensible is left to hand back.
+        Err(err) => std::panic::resume_unwind(err.into_panic()),
+    };
     if Timing::wanted() {
         commit_timing.report(&feed_timing);
     }
     // A target's failure explains why the feeder stopped: it comes first.
-    committed?;
-    fed
+    let result = match committed {
+        Ok(()) => fed,
+        Err(err) => Err(err),
+    };
+    (pipeline, result)
 }
 
 /// How the feeder bounds what it gathers and hands over.
@@ -482,7 +497,9 @@ async fn commit_loop<T>(
                 tokio::pin!(deliver);
                 tokio::select! {
                     result = &mut deliver => Some(result),
-                    _ = stop.wait_for(|&stopping| stopping) => {
+                    // The guard `wait_for` returns is dropped at once: it may not be held
+                    // across an await on a task that moves between threads.
+                    _ = async { stop.wait_for(|&stopping| stopping).await.map(drop) } => {
                         tokio::time::timeout(grace, &mut deliver).await.ok()
                     }
                 }

@@ -122,7 +122,7 @@ async fn run_script(n: usize, target: Slow, log: &Log, acks: usize) -> Result<En
         log: Arc::clone(log),
     };
     let mut reader = RecordReader::new(PushReader::new(None, None, true));
-    let mut pipeline = pipeline(target, &dir);
+    let pipeline = pipeline(target, &dir);
     let watched = Arc::clone(log);
     let enough = async move {
         let started = Instant::now();
@@ -136,7 +136,7 @@ async fn run_script(n: usize, target: Slow, log: &Log, acks: usize) -> Result<En
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
     };
-    run(&mut source, &mut reader, &mut pipeline, enough).await
+    run(&mut source, &mut reader, pipeline, enough).await.1
 }
 
 fn position(lines: &[String], line: &str) -> usize {

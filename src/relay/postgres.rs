@@ -1,8 +1,14 @@
 //! `--to postgres://…`: the same table in PostgreSQL. `push` keeps the exact bytes in a `json`
 //! column (`jsonb` would reorder keys and drop duplicates), `data` is `jsonb` for queries.
-//! A batch is one multi-row `INSERT … SELECT FROM unnest(…) ON CONFLICT (msg_id) DO NOTHING`,
-//! rows in msgId order so that several relays writing the same pushes take their locks in
-//! one order and never deadlock: each push is stored once whoever writes it first.
+//! A batch is one binary `COPY` into the table, rows in msgId order: PostgreSQL's cheapest
+//! way in (about half the server time of an `INSERT`). `COPY` knows no `ON CONFLICT`, so a
+//! batch holding a msgId already stored (a redelivery after a crash, or another relay
+//! writing the same pushes) fails as a whole and is written again as one multi-row
+//! `INSERT … SELECT FROM unnest(…) ON CONFLICT (msg_id) DO NOTHING`; the next
+//! [`CONFLICT_SPELL`] batches go that way too before `COPY` is tried again, so relays that
+//! share a database do not pay for a failed `COPY` on every batch. Both take their row locks
+//! in msgId order, so relays writing the same pushes never deadlock: each push is stored
+//! once, whoever writes it first.
 //!
 //! The connection is opened again when lost; authentication and schema errors are final
 //! (exit 7); a row PostgreSQL refuses as data (e.g. `\u0000`, which `jsonb` cannot hold) is
@@ -10,14 +16,17 @@
 
 use std::sync::Arc;
 
+use bytes::{BufMut, BytesMut};
+use futures_util::future::join_all;
+use futures_util::SinkExt as _;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, NoTls, Statement};
 
 use super::{redact_url, target_failed, CommitFuture, Record, Target, Verdict};
 use crate::error::{Error, Result};
 
-const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS pushes (
-    msg_id       text PRIMARY KEY,
+const SCHEMA: &str = r#"CREATE TABLE IF NOT EXISTS pushes (
+    msg_id       text COLLATE "C" PRIMARY KEY,
     app_id       text,
     sn           text,
     device_type  text,
@@ -26,22 +35,43 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS pushes (
     received_at  timestamptz NOT NULL,
     data         jsonb,
     push         json NOT NULL
-)";
+)"#;
 
-const INSERT: &str = "INSERT INTO pushes
+const INSERT: &str = r#"INSERT INTO pushes
     (msg_id, app_id, sn, device_type, type, created_time, received_at, data, push)
-    SELECT m, a, s, d, t, c, r::timestamptz, x::jsonb, p::json
+    SELECT m, a, s, d, t, c, r, x::jsonb, p::json
     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                $7::text[], $8::text[], $9::text[]) AS u(m, a, s, d, t, c, r, x, p)
-    ORDER BY m
-    ON CONFLICT (msg_id) DO NOTHING";
+                $7::timestamptz[], $8::text[], $9::text[]) AS u(m, a, s, d, t, c, r, x, p)
+    ORDER BY m COLLATE "C"
+    ON CONFLICT (msg_id) DO NOTHING"#;
+
+const COPY: &str = "COPY pushes
+    (msg_id, app_id, sn, device_type, type, created_time, received_at, data, push)
+    FROM STDIN (FORMAT binary)";
+
+/// How many batches go through `INSERT … ON CONFLICT` after a `COPY` met a stored msgId.
+pub const CONFLICT_SPELL: u32 = 64;
+
+/// Connections a batch is spread over, so that PostgreSQL works on it with more than one
+/// backend (one core each).
+pub const LINKS: usize = 2;
+
+/// The fewest rows worth a connection of their own.
+const ROWS_PER_LINK: usize = 128;
 
 /// A PostgreSQL database.
 pub struct PostgresTarget {
     name: String,
-    url: String,
+    links: Vec<Link>,
+}
+
+/// One connection and how it writes.
+struct Link {
+    url: Arc<str>,
     /// The connection and its prepared insert.
     client: Option<(Client, Statement)>,
+    /// Batches left to insert with `ON CONFLICT` before `COPY` is tried again.
+    conflicts: u32,
 }
 
 /// What a PostgreSQL error means for the relay.
@@ -62,25 +92,51 @@ impl PostgresTarget {
     ///
     /// Exit 7 on an authentication or schema error.
     pub async fn open(url: &str) -> Result<(PostgresTarget, Option<String>)> {
+        let url: Arc<str> = Arc::from(url);
         let mut target = PostgresTarget {
-            name: redact_url(url),
-            url: url.to_owned(),
-            client: None,
+            name: redact_url(&url),
+            links: (0..LINKS)
+                .map(|_| Link {
+                    url: Arc::clone(&url),
+                    client: None,
+                    conflicts: 0,
+                })
+                .collect(),
         };
-        let warning = match target.connect().await {
-            Ok(()) => None,
-            Err(err) => match classify(&err) {
-                Class::Transient => Some(format!(
-                    "target {}: not reachable yet ({}); pushes wait until it is",
-                    target.name,
-                    describe(&err)
-                )),
-                _ => return Err(target.fatal(&err)),
-            },
-        };
+        let mut warning = None;
+        for link in &mut target.links {
+            if let Err(err) = link.connect().await {
+                match classify(&err) {
+                    Class::Transient => {
+                        warning = Some(format!(
+                            "target {}: not reachable yet ({}); pushes wait until it is",
+                            target.name,
+                            describe(&err)
+                        ));
+                        break;
+                    }
+                    _ => return Err(target.fatal(&err)),
+                }
+            }
+        }
         Ok((target, warning))
     }
 
+    fn fatal(&self, err: &tokio_postgres::Error) -> Error {
+        let error = target_failed(&self.name, describe(err));
+        match err.code().map(SqlState::code) {
+            Some(code) if code.starts_with("28") => error.with_hint(
+                "check the user and password in the URL (or PGPASSWORD-style settings in it)",
+            ),
+            Some(code) if code.starts_with("42") => error.with_hint(
+                "the table 'pushes' exists with other columns: use another database or schema",
+            ),
+            _ => error,
+        }
+    }
+}
+
+impl Link {
     async fn connect(&mut self) -> Result<(), tokio_postgres::Error> {
         let (client, connection) = tokio_postgres::connect(&self.url, NoTls).await?;
         tokio::spawn(async move {
@@ -101,51 +157,57 @@ impl PostgresTarget {
         Ok(())
     }
 
-    fn fatal(&self, err: &tokio_postgres::Error) -> Error {
-        let error = target_failed(&self.name, describe(err));
-        match err.code().map(SqlState::code) {
-            Some(code) if code.starts_with("28") => error.with_hint(
-                "check the user and password in the URL (or PGPASSWORD-style settings in it)",
-            ),
-            Some(code) if code.starts_with("42") => error.with_hint(
-                "the table 'pushes' exists with other columns: use another database or schema",
-            ),
-            _ => error,
-        }
-    }
-
-    async fn insert(
-        &mut self,
-        records: &[Arc<Record>],
-        with_data: bool,
-    ) -> Result<u64, tokio_postgres::Error> {
+    /// The open connection, opened again when it was lost.
+    async fn client(&mut self) -> Result<&(Client, Statement), tokio_postgres::Error> {
         if self.client.as_ref().is_none_or(|(c, _)| c.is_closed()) {
             self.client = None;
             self.connect().await?;
         }
-        let Some((client, statement)) = self.client.as_ref() else {
-            return Ok(0);
+        match self.client.as_ref() {
+            Some(client) => Ok(client),
+            None => unreachable!("connect() sets the client or fails"),
+        }
+    }
+
+    /// Writes `rows` with one binary `COPY` (in its own transaction: all rows or none).
+    async fn copy(&mut self, rows: &[&Record]) -> Result<u64, tokio_postgres::Error> {
+        let data = copy_rows(rows);
+        let (client, _) = self.client().await?;
+        let sink = client.copy_in::<_, bytes::Bytes>(COPY).await?;
+        futures_util::pin_mut!(sink);
+        sink.send(data.freeze()).await?;
+        sink.finish().await
+    }
+
+    /// Writes `rows` with `INSERT … ON CONFLICT (msg_id) DO NOTHING`: what is stored already
+    /// stays as it is.
+    async fn insert(
+        &mut self,
+        rows: &[&Record],
+        with_data: bool,
+    ) -> Result<u64, tokio_postgres::Error> {
+        let (client, statement) = self.client().await?;
+        let column = |f: fn(&Record) -> Option<&str>| -> Vec<Option<&str>> {
+            rows.iter().map(|r| f(r)).collect()
         };
-        let column = |f: fn(&Record) -> Option<String>| -> Vec<Option<String>> {
-            records.iter().map(|r| f(r)).collect()
-        };
-        let keys: Vec<&str> = records.iter().map(|r| r.key.as_str()).collect();
-        let received: Vec<String> = records.iter().map(|r| r.received_at_text()).collect();
-        let data: Vec<Option<&str>> = records
+        let keys: Vec<&str> = rows.iter().map(|r| r.key.as_str()).collect();
+        let received: Vec<std::time::SystemTime> =
+            rows.iter().map(|r| r.received_at.into()).collect();
+        let data: Vec<Option<&str>> = rows
             .iter()
             .map(|r| r.data().filter(|_| with_data))
             .collect();
-        let pushes: Vec<&str> = records.iter().map(|r| r.json.as_str()).collect();
+        let pushes: Vec<&str> = rows.iter().map(|r| r.json.as_str()).collect();
         client
             .execute(
                 statement,
                 &[
                     &keys,
-                    &column(|r| r.app_id.clone()),
-                    &column(|r| r.sn.clone()),
-                    &column(|r| r.device_type.clone()),
-                    &column(|r| r.kind.clone()),
-                    &column(|r| r.created_time.clone()),
+                    &column(|r| r.app_id.as_deref()),
+                    &column(|r| r.sn.as_deref()),
+                    &column(|r| r.device_type.as_deref()),
+                    &column(|r| r.kind.as_deref()),
+                    &column(|r| r.created_time.as_deref()),
                     &received,
                     &data,
                     &pushes,
@@ -154,19 +216,55 @@ impl PostgresTarget {
             .await
     }
 
-    /// The batch was refused as data: insert row by row to find the rows at fault. A row
-    /// whose `data` `jsonb` cannot hold (`\u0000`, say) is stored with `data` NULL: the push
-    /// itself is kept, exactly, in `push`.
-    async fn one_by_one(&mut self, batch: &[Arc<Record>]) -> Result<Vec<Verdict>> {
-        let mut verdicts = Vec::with_capacity(batch.len());
-        for record in batch {
-            let row = std::slice::from_ref(record);
-            let mut outcome = self.insert(row, true).await;
+    /// Stores `rows` (in msgId order): by `COPY`, or by `INSERT … ON CONFLICT` when one of
+    /// them is stored already or was lately.
+    async fn store(&mut self, rows: &[&Record]) -> Result<u64, tokio_postgres::Error> {
+        if self.conflicts > 0 {
+            self.conflicts -= 1;
+            return self.insert(rows, true).await;
+        }
+        match self.copy(rows).await {
+            Err(err) if err.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                self.conflicts = CONFLICT_SPELL;
+                self.insert(rows, true).await
+            }
+            outcome => outcome,
+        }
+    }
+
+    /// Commits `rows`: a verdict per row, or the error that is final.
+    async fn commit(&mut self, rows: &[&Record]) -> Result<Vec<Verdict>, tokio_postgres::Error> {
+        match self.store(rows).await {
+            Ok(_) => Ok(vec![Verdict::Committed; rows.len()]),
+            Err(err) => match classify(&err) {
+                Class::Fatal => Err(err),
+                Class::Data => self.one_by_one(rows).await,
+                Class::Transient => {
+                    if err.is_closed() || err.code().is_none() {
+                        self.client = None;
+                    }
+                    Ok(Verdict::all_retry(rows.len(), &describe(&err)))
+                }
+            },
+        }
+    }
+
+    /// The rows were refused as data: insert them one by one to find the rows at fault. A
+    /// row whose `data` `jsonb` cannot hold (`\u0000`, say) is stored with `data` NULL: the
+    /// push itself is kept, exactly, in `push`.
+    async fn one_by_one(
+        &mut self,
+        rows: &[&Record],
+    ) -> Result<Vec<Verdict>, tokio_postgres::Error> {
+        let mut verdicts = Vec::with_capacity(rows.len());
+        for &record in rows {
+            let row = [record];
+            let mut outcome = self.insert(&row, true).await;
             if outcome
                 .as_ref()
                 .is_err_and(|e| matches!(classify(e), Class::Data))
             {
-                outcome = self.insert(row, false).await;
+                outcome = self.insert(&row, false).await;
             }
             let verdict = match outcome {
                 Ok(_) => Verdict::Committed,
@@ -176,7 +274,7 @@ impl PostgresTarget {
                         status: None,
                     },
                     Class::Transient => Verdict::Retry(describe(&err)),
-                    Class::Fatal => return Err(self.fatal(&err)),
+                    Class::Fatal => return Err(err),
                 },
             };
             verdicts.push(verdict);
@@ -190,23 +288,82 @@ impl Target for PostgresTarget {
         &self.name
     }
 
+    /// Sorts the batch by msgId and cuts it into runs of neighbouring msgIds, one per
+    /// connection, committed side by side. Every transaction takes its row locks in msgId
+    /// order, so no two of them (of this relay or another) can wait on each other in a
+    /// circle.
     fn commit<'a>(&'a mut self, batch: &'a [Arc<Record>]) -> CommitFuture<'a> {
         Box::pin(async move {
-            match self.insert(batch, true).await {
-                Ok(_) => Ok(vec![Verdict::Committed; batch.len()]),
-                Err(err) => match classify(&err) {
-                    Class::Fatal => Err(self.fatal(&err)),
-                    Class::Data => self.one_by_one(batch).await,
-                    Class::Transient => {
-                        if err.is_closed() || err.code().is_none() {
-                            self.client = None;
-                        }
-                        Ok(Verdict::all_retry(batch.len(), &describe(&err)))
-                    }
-                },
+            let mut order: Vec<usize> = (0..batch.len()).collect();
+            order.sort_by(|&a, &b| batch[a].key.as_bytes().cmp(batch[b].key.as_bytes()));
+            let parts = batch
+                .len()
+                .div_ceil(ROWS_PER_LINK)
+                .clamp(1, self.links.len());
+            let per_part = batch.len().div_ceil(parts).max(1);
+            let runs: Vec<&[usize]> = order.chunks(per_part).collect();
+            let commits = self
+                .links
+                .iter_mut()
+                .zip(&runs)
+                .map(|(link, run)| async move {
+                    let rows: Vec<&Record> = run.iter().map(|&i| batch[i].as_ref()).collect();
+                    link.commit(&rows).await
+                });
+            let results = join_all(commits).await;
+            let mut verdicts = vec![Verdict::Committed; batch.len()];
+            for (run, result) in runs.iter().zip(results) {
+                let run_verdicts = result.map_err(|err| self.fatal(&err))?;
+                for (&i, verdict) in run.iter().zip(run_verdicts) {
+                    verdicts[i] = verdict;
+                }
             }
+            Ok(verdicts)
         })
     }
+}
+
+/// Rows in PostgreSQL's binary `COPY` format.
+fn copy_rows(records: &[&Record]) -> BytesMut {
+    /// 2000-01-01T00:00:00Z, PostgreSQL's epoch, in microseconds since 1970.
+    const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
+    /// The version byte of `jsonb`'s binary form, followed by the JSON text.
+    const JSONB_VERSION: u8 = 1;
+
+    let size: usize = records.iter().map(|r| r.json.len() * 2 + 128).sum();
+    let mut out = BytesMut::with_capacity(size + 32);
+    out.put_slice(b"PGCOPY\n\xff\r\n\0");
+    out.put_i32(0); // flags
+    out.put_i32(0); // header extension length
+    let text = |out: &mut BytesMut, value: Option<&str>| match value {
+        Some(value) => {
+            out.put_i32(i32::try_from(value.len()).unwrap_or(i32::MAX));
+            out.put_slice(value.as_bytes());
+        }
+        None => out.put_i32(-1),
+    };
+    for record in records {
+        out.put_i16(9);
+        text(&mut out, Some(&record.key));
+        text(&mut out, record.app_id.as_deref());
+        text(&mut out, record.sn.as_deref());
+        text(&mut out, record.device_type.as_deref());
+        text(&mut out, record.kind.as_deref());
+        text(&mut out, record.created_time.as_deref());
+        out.put_i32(8);
+        out.put_i64(record.received_at.timestamp_micros() - PG_EPOCH_MICROS);
+        match record.data() {
+            Some(data) => {
+                out.put_i32(i32::try_from(data.len() + 1).unwrap_or(i32::MAX));
+                out.put_u8(JSONB_VERSION);
+                out.put_slice(data.as_bytes());
+            }
+            None => out.put_i32(-1),
+        }
+        text(&mut out, Some(&record.json));
+    }
+    out.put_i16(-1);
+    out
 }
 
 fn classify(err: &tokio_postgres::Error) -> Class {

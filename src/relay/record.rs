@@ -85,16 +85,22 @@ impl RecordReader {
             payload: payload.to_vec(),
             received_at,
         };
-        let json = match self.reader.read(payload) {
-            Reading::Push(push) => push.json.to_vec(),
+        let push = match self.reader.read(payload) {
+            Reading::Push(push) => push,
             Reading::NotJson { error } => return Err(not_a_push(error)),
         };
-        let json =
-            String::from_utf8(json).map_err(|_| not_a_push("payload is not UTF-8".to_owned()))?;
-        let doc = self
-            .scanner
-            .scan(json.as_bytes())
-            .map_err(|err| not_a_push(format!("payload is not JSON: {err}")))?;
+        let json = std::str::from_utf8(push.json)
+            .map_err(|_| not_a_push("payload is not UTF-8".to_owned()))?
+            .to_owned();
+        // The payload as received was indexed already; an opened or one-lined push is read
+        // again.
+        let doc = match push.doc_of_json() {
+            Some(doc) => *doc,
+            None => self
+                .scanner
+                .scan(json.as_bytes())
+                .map_err(|err| not_a_push(format!("payload is not JSON: {err}")))?,
+        };
         let text = json.as_bytes();
         let key = field_text(&doc, text, "msgId").unwrap_or_else(|| payload_key(text));
         Ok(Record {
