@@ -65,9 +65,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             &mut terminal,
             &mut inputs,
             &mut keys,
-            |token| {
-                acks.acknowledge(token);
-                if counted.fetch_add(1, Ordering::Relaxed) + 1 == count {
+            |tokens| {
+                let n = tokens.len() as u64;
+                acks.acknowledge(tokens);
+                let before = counted.fetch_add(n, Ordering::Relaxed);
+                if before < count && before + n >= count {
                     notify.notify_one();
                 }
             },

@@ -367,3 +367,60 @@ fn pushes_that_arrive_together_are_each_taken_and_acknowledged() {
     assert_eq!(model.device("0117C9B001").map(|d| d.pushes), Some(2));
     assert_eq!(model.alarm_count(), 1);
 }
+
+fn pushes_input(t0: Instant, sns: &[&str]) -> WatchInput {
+    let mut payloads = Vec::new();
+    let mut ends = Vec::new();
+    for sn in sns {
+        payloads.extend_from_slice(&push_bytes(sn, "node", "text", json!({"temperature": 20})));
+        ends.push(payloads.len());
+    }
+    WatchInput::Pushes(Pushes {
+        payloads: bytes::Bytes::from(payloads),
+        ends,
+        acks: vec![AckToken::none(); sns.len()],
+        received_at: t0,
+    })
+}
+
+/// The inputs waiting together are taken in one round and their tokens handed over in one
+/// call, in order (one message to the feed, one write of PUBACKs); when the session then
+/// fails, what is in the model is still acknowledged.
+#[test]
+fn run_hands_over_the_tokens_of_a_round_of_inputs_at_once_even_before_a_failure() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let t0 = Instant::now();
+    let mut app = App::new(Model::new(t0), PushReader::new(None, None, false), false);
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).expect("terminal");
+    let (tx, mut inputs) = tokio::sync::mpsc::channel(8);
+    let (_keys_tx, mut keys) = tokio::sync::mpsc::channel(1);
+    for input in [
+        pushes_input(t0, &["A1", "A2"]),
+        pushes_input(t0, &["B1", "B2", "B3"]),
+        WatchInput::Failed(sensoro_mqtt::error::Error::new(
+            sensoro_mqtt::error::ExitKind::Network,
+            "gone",
+        )),
+    ] {
+        tx.try_send(input).expect("room");
+    }
+    let mut calls = Vec::new();
+    let outcome = runtime
+        .block_on(app.run(
+            &mut terminal,
+            &mut inputs,
+            &mut keys,
+            |tokens| calls.push(tokens.len()),
+            std::future::pending(),
+        ))
+        .expect("run");
+    assert!(
+        matches!(outcome, sensoro_mqtt::watch::app::Outcome::Failed(_)),
+        "{outcome:?}"
+    );
+    assert_eq!(calls, vec![5], "one call with every token taken");
+    assert_eq!(app.model().device_count(), 5);
+}

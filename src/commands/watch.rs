@@ -98,7 +98,7 @@ async fn run_dashboard(args: &WatchArgs, plan: &Plan) -> Result<()> {
                     &mut terminal,
                     &mut inputs,
                     &mut keys,
-                    |token| feed.acknowledge(token),
+                    |tokens| feed.acknowledge(tokens),
                     signalled(),
                 )
                 .await;

@@ -81,15 +81,15 @@ impl App {
     /// Takes one input; returns the tokens to acknowledge, or the session's final error.
     pub fn on_input(&mut self, input: WatchInput) -> std::result::Result<Vec<AckToken>, Error> {
         let mut acks = Vec::new();
-        self.take_one(input, &mut |ack| acks.push(ack))?;
+        self.take_one(input, &mut acks)?;
         Ok(acks)
     }
 
-    /// Takes one input, handing each push's token to `acknowledge` once it is in the model.
+    /// Takes one input, adding each push's token to `acks` once it is in the model.
     fn take_one(
         &mut self,
         input: WatchInput,
-        acknowledge: &mut impl FnMut(AckToken),
+        acks: &mut Vec<AckToken>,
     ) -> std::result::Result<(), Error> {
         match input {
             WatchInput::Push {
@@ -99,13 +99,18 @@ impl App {
             } => {
                 let reading = self.reader.read(&payload);
                 self.model.ingest(&reading, received_at);
-                acknowledge(ack);
+                acks.push(ack);
             }
             WatchInput::Pushes(pushes) => {
-                for (payload, ack) in pushes.iter() {
+                for (payload, _) in pushes.iter() {
                     let reading = self.reader.read(payload);
                     self.model.ingest(&reading, pushes.received_at);
-                    acknowledge(ack);
+                }
+                if acks.is_empty() {
+                    // The tokens of the pushes just taken, in their own vector: no copy.
+                    *acks = pushes.acks;
+                } else {
+                    acks.extend_from_slice(&pushes.acks);
                 }
             }
             WatchInput::Connection(state) => self.model.set_connection(state),
@@ -217,7 +222,8 @@ impl App {
     }
 
     /// Runs until a key quits, `stop` resolves (a signal), the session fails or the inputs
-    /// end. Every push taken is handed to `acknowledge` right away.
+    /// end. The tokens of the pushes taken are handed to `acknowledge` together, right
+    /// after each round of inputs (one message to the feed, one write of PUBACKs).
     ///
     /// # Errors
     /// When the terminal cannot be written.
@@ -226,7 +232,7 @@ impl App {
         terminal: &mut Terminal<B>,
         inputs: &mut mpsc::Receiver<WatchInput>,
         keys: &mut mpsc::Receiver<Event>,
-        mut acknowledge: impl FnMut(AckToken),
+        mut acknowledge: impl FnMut(Vec<AckToken>),
         stop: impl Future<Output = ()>,
     ) -> Result<Outcome> {
         let mut tick = tokio::time::interval(FRAME);
@@ -264,15 +270,23 @@ impl App {
         &mut self,
         first: WatchInput,
         inputs: &mut mpsc::Receiver<WatchInput>,
-        acknowledge: &mut impl FnMut(AckToken),
+        acknowledge: &mut impl FnMut(Vec<AckToken>),
     ) -> std::result::Result<(), Error> {
-        self.take_one(first, acknowledge)?;
+        let mut acks = Vec::new();
+        let mut outcome = self.take_one(first, &mut acks);
         for _ in 1..BATCH {
+            if outcome.is_err() {
+                break;
+            }
             match inputs.try_recv() {
-                Ok(input) => self.take_one(input, acknowledge)?,
+                Ok(input) => outcome = self.take_one(input, &mut acks),
                 Err(_) => break,
             }
         }
-        Ok(())
+        // What is in the model is acknowledged, also when the session then failed.
+        if !acks.is_empty() {
+            acknowledge(acks);
+        }
+        outcome
     }
 }

@@ -99,7 +99,7 @@ pub struct FeedSettings {
 pub struct Feed {
     /// What the session delivers, in order.
     pub inputs: mpsc::Receiver<WatchInput>,
-    acks: mpsc::UnboundedSender<AckToken>,
+    acks: mpsc::UnboundedSender<Vec<AckToken>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: JoinHandle<()>,
 }
@@ -134,11 +134,11 @@ impl Feed {
         }
     }
 
-    /// Acknowledges a push that is now in the model.
-    pub fn acknowledge(&self, token: AckToken) {
-        if token.0.is_some() {
+    /// Acknowledges pushes that are now in the model, in their order.
+    pub fn acknowledge(&self, tokens: Vec<AckToken>) {
+        if tokens.iter().any(|token| token.0.is_some()) {
             // The task gone means the session is over: nothing left to acknowledge.
-            let _ = self.acks.send(token);
+            let _ = self.acks.send(tokens);
         }
     }
 
@@ -162,17 +162,17 @@ struct Adapter {
 impl Adapter {
     async fn run(
         mut self,
-        mut ack_rx: mpsc::UnboundedReceiver<AckToken>,
+        mut ack_rx: mpsc::UnboundedReceiver<Vec<AckToken>>,
         mut stop: tokio::sync::oneshot::Receiver<()>,
     ) {
         loop {
             tokio::select! {
                 biased;
                 _ = &mut stop => break,
-                Some(token) = ack_rx.recv() => {
-                    self.take(token);
-                    while let Ok(token) = ack_rx.try_recv() {
-                        self.take(token);
+                Some(tokens) = ack_rx.recv() => {
+                    self.take(tokens);
+                    while let Ok(tokens) = ack_rx.try_recv() {
+                        self.take(tokens);
                     }
                 }
                 event = self.session.next() => {
@@ -199,17 +199,19 @@ impl Adapter {
         self.settle(&mut ack_rx).await;
     }
 
-    fn take(&mut self, token: AckToken) {
-        if let AckToken(Some(token)) = token {
-            self.session.ack(token);
+    fn take(&mut self, tokens: Vec<AckToken>) {
+        for token in tokens {
+            if let AckToken(Some(token)) = token {
+                self.session.ack(token);
+            }
         }
     }
 
     /// Hands over owed acknowledgements (and those still on their way), then DISCONNECT,
     /// within [`SETTLE_LIMIT`].
-    async fn settle(&mut self, ack_rx: &mut mpsc::UnboundedReceiver<AckToken>) {
-        while let Ok(token) = ack_rx.try_recv() {
-            self.take(token);
+    async fn settle(&mut self, ack_rx: &mut mpsc::UnboundedReceiver<Vec<AckToken>>) {
+        while let Ok(tokens) = ack_rx.try_recv() {
+            self.take(tokens);
         }
         let _ = tokio::time::timeout(SETTLE_LIMIT, self.session.disconnect()).await;
     }

@@ -278,7 +278,7 @@ impl Device {
 #[derive(Debug)]
 pub struct Model {
     started: Instant,
-    devices: HashMap<String, Device>,
+    devices: HashMap<String, Device, foldhash::fast::RandomState>,
     cap: usize,
     /// Pushes taken (device pushes and unreadable payloads alike).
     pub pushes: u64,
@@ -296,7 +296,7 @@ pub struct Model {
     /// Finds `data` in decrypted pushes (not among the bytes received).
     scanner: Scanner,
     /// The alarm words of field names (and push types) seen: the catalogue's answer.
-    words: HashMap<Box<str>, Option<AlarmWords>>,
+    words: HashMap<Box<str>, Option<AlarmWords>, foldhash::fast::RandomState>,
     /// Buffers reused from push to push while reading `data`.
     scratch: Scratch,
 }
@@ -323,7 +323,7 @@ impl Model {
     pub fn with_cap(started: Instant, cap: usize) -> Self {
         Model {
             started,
-            devices: HashMap::new(),
+            devices: HashMap::default(),
             cap,
             pushes: 0,
             unreadable: 0,
@@ -333,7 +333,7 @@ impl Model {
             connected_once: false,
             recent: VecDeque::new(),
             scanner: Scanner::new(),
-            words: HashMap::new(),
+            words: HashMap::default(),
             scratch: Scratch::default(),
         }
     }
@@ -510,7 +510,7 @@ impl Model {
 
 /// The catalogue's alarm words for `name`, remembered for the first [`WORDS_CACHED`] names.
 fn cached_words(
-    cache: &mut HashMap<Box<str>, Option<AlarmWords>>,
+    cache: &mut HashMap<Box<str>, Option<AlarmWords>, foldhash::fast::RandomState>,
     name: &str,
 ) -> Option<AlarmWords> {
     if let Some(words) = cache.get(name) {
