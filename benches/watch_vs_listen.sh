@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # watch's ingest side by side with `listen --format json`: both drain the same backlog of N
 # pushes from D devices held by a private Mosquitto for a persistent QoS 1 session. watch runs
-# its real feed, model and app loop, drawing into a ratatui TestBackend every 100 ms
+# its real feed, model and app loop on one thread as the command does, drawing into a
+# ratatui TestBackend every 100 ms
 # (examples/watch_drain.rs); listen writes to /dev/null. Alternating rounds.
 #
 #   benches/watch_vs_listen.sh                      # N=200000, D=10000, 2 rounds

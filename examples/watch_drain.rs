@@ -1,6 +1,6 @@
 //! watch's real ingest path for `benches/watch_vs_listen.sh`; not part of the tool.
 //!
-//! Connects watch's feed (the MQTT session, QoS 1, persistent session) to a broker, runs
+//! Runs on one thread as the command does. Connects watch's feed (the MQTT session, QoS 1, persistent session) to a broker, runs
 //! watch's app loop — model, acknowledgements, and drawing into a ratatui `TestBackend` at
 //! its normal rate (every 100 ms) — until COUNT pushes are in the model, then prints one
 //! line: `seconds devices frames peak_rss_kib`.
@@ -22,7 +22,9 @@ use sensoro_mqtt::watch::feed::{Feed, FeedSettings};
 use sensoro_mqtt::watch::model::Model;
 use tokio::sync::Notify;
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+// One thread, as `sensoro-mqtt watch` runs (commands::runtime(1)): the feed task and the
+// app loop take turns on it.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [host, port, app_id, secret, client_id, count] = args.as_slice() else {
