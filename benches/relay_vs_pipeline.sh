@@ -122,7 +122,7 @@ time_relay() {
         coproc ASK { "${SQL_CLIENT[@]}" 2>/dev/null; }
     fi
     start=$(now); cpu=$(busy)
-    /usr/bin/time -f %M -o "$WORK/rss" "$BIN" relay --client-id "$id" --to "$to" \
+    /usr/bin/time -f %M -o "$WORK/rss" ${RELAY_WRAP:-} "$BIN" relay --client-id "$id" --to "$to" \
         --dead-letter "$WORK/dead.ndjson" $RELAY_ARGS "$@" 2>"$WORK/relay.log" &
     pid=$!
     # The relay creates its table before it subscribes: ask only once it exists.

@@ -409,8 +409,9 @@ pub struct RelayArgs {
     #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse_duration, help_heading = "Delivery")]
     pub give_up: Option<std::time::Duration>,
     /// Most pushes per batch (at most 3 batches in flight: committing, waiting, gathering)
-    #[arg(long, value_name = "N", default_value_t = 5000, value_parser = clap::value_parser!(u32).range(1..=100_000), help_heading = "Delivery")]
-    pub batch_size: u32,
+    /// [default: 10000 when every target is a database, else 1000]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000), help_heading = "Delivery")]
+    pub batch_size: Option<u32>,
     /// Longest a batch gathers while pushes keep coming
     #[arg(long, value_name = "DURATION", default_value = "50ms", value_parser = crate::duration::parse_duration, help_heading = "Delivery")]
     pub batch_age: std::time::Duration,

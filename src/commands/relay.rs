@@ -119,7 +119,10 @@ async fn relay_with(args: &RelayArgs, plan: Plan) -> Result<()> {
     let targets = open_targets(args, &plan).await?;
     let count = targets.len();
     let config = PipelineConfig {
-        max_batch: args.batch_size as usize,
+        max_batch: args.batch_size.map_or_else(
+            || crate::relay::default_batch_size(&args.to),
+            |n| n as usize,
+        ),
         max_age: args.batch_age,
         give_up: args.give_up,
         ..PipelineConfig::default()

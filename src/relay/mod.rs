@@ -132,6 +132,22 @@ pub enum TargetSpec {
     Exec(String),
 }
 
+/// The most pushes per batch when `--batch-size` is not given. A database commits a batch
+/// in one transaction, and the bigger the batch, the less each push costs (SQLite writes each
+/// index page a batch touches once per commit); a webhook or a command takes pushes one by
+/// one, and a smaller batch is acknowledged sooner, so fewer come again after a restart.
+#[must_use]
+pub fn default_batch_size(targets: &[TargetSpec]) -> usize {
+    let databases = targets
+        .iter()
+        .all(|t| matches!(t, TargetSpec::Sqlite(_) | TargetSpec::Postgres(_)));
+    if databases && !targets.is_empty() {
+        10_000
+    } else {
+        1_000
+    }
+}
+
 impl TargetSpec {
     /// Parses a `--to` value.
     ///
@@ -200,6 +216,19 @@ pub fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batches_are_big_for_databases_only() {
+        let spec = |s: &str| TargetSpec::parse(s).expect(s);
+        let sqlite = spec("sqlite:p.db");
+        let pg = spec("postgres://u@h/db");
+        let hook = spec("http://127.0.0.1:1/h");
+        let exec = spec("exec:cat");
+        assert_eq!(default_batch_size(&[sqlite.clone(), pg.clone()]), 10_000);
+        assert_eq!(default_batch_size(&[pg, hook]), 1_000);
+        assert_eq!(default_batch_size(&[exec]), 1_000);
+        assert_eq!(default_batch_size(&[sqlite]), 10_000);
+    }
 
     #[test]
     fn targets_parse_by_their_scheme() {

@@ -50,7 +50,7 @@ pub struct PipelineConfig {
 impl Default for PipelineConfig {
     fn default() -> Self {
         PipelineConfig {
-            max_batch: 5000,
+            max_batch: 1000,
             window: 2,
             max_age: Duration::from_millis(50),
             give_up: None,

@@ -32,6 +32,12 @@ const INSERT: &str = "INSERT OR IGNORE INTO pushes
     (msg_id, app_id, sn, device_type, type, created_time, received_at, data, push)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 
+/// The page size of a database file the relay creates.
+pub const NEW_PAGE_SIZE: i64 = 16384;
+
+/// How much WAL gathers between checkpoints.
+const CHECKPOINT_BYTES: i64 = 40 * 1024 * 1024;
+
 /// A SQLite database file.
 pub struct SqliteTarget {
     name: String,
@@ -51,6 +57,15 @@ impl SqliteTarget {
         connection
             .busy_timeout(std::time::Duration::from_secs(5))
             .map_err(fail)?;
+        // A new file gets 16 KiB pages (SQLite's default is 4 KiB), before WAL mode fixes the
+        // page size; an existing file keeps its own. A batch inserts its msgIds at random
+        // places in the primary key's index: with bigger pages the index has a quarter of the
+        // pages to find, split and write to the WAL on every commit. A 100,000-push drain
+        // committed in 0.30-0.37 s instead of 0.52-0.59 s, and 400,000 pushes on, 1.14-1.19 s
+        // per 100,000 instead of 1.34-1.39 s.
+        connection
+            .pragma_update(None, "page_size", NEW_PAGE_SIZE)
+            .map_err(fail)?;
         connection
             .pragma_update(None, "journal_mode", "WAL")
             .map_err(fail)?;
@@ -59,19 +74,22 @@ impl SqliteTarget {
         connection
             .pragma_update(None, "synchronous", "NORMAL")
             .map_err(fail)?;
-        // A batch inserts its msgIds at random places in the primary key's index, so each
-        // commit dirties hundreds of pages: with SQLite's default 1000-page WAL every commit
-        // ran a checkpoint (copy to the database file, fsync), and its 2 MiB page cache
-        // re-read the index from the file. Checkpointing every ~40 MiB of WAL writes a page
-        // dirtied by many batches once, and a 64 MiB cache keeps the index in memory: commits
-        // about twice as fast. Durability is unchanged (a commit is durable once in the WAL);
-        // the WAL file is cut back to 64 MiB after a checkpoint.
+        // Each commit dirties hundreds of index pages: with SQLite's default 1000-page WAL
+        // every commit ran a checkpoint (copy to the database file, fsync), and its 2 MiB page
+        // cache re-read the index from the file. Checkpointing every 40 MiB of WAL writes a
+        // page dirtied by many batches once, and a 64 MiB cache keeps the index in memory:
+        // commits about twice as fast. Durability is unchanged (a commit is durable once in
+        // the WAL); the WAL file is cut back to 64 MiB after a checkpoint.
+        let page_size: i64 = connection
+            .query_row("PRAGMA page_size", [], |row| row.get(0))
+            .map_err(fail)?;
         connection
-            .execute_batch(
+            .execute_batch(&format!(
                 "PRAGMA cache_size = -65536;
-                 PRAGMA wal_autocheckpoint = 10000;
+                 PRAGMA wal_autocheckpoint = {};
                  PRAGMA journal_size_limit = 67108864;",
-            )
+                CHECKPOINT_BYTES / page_size.max(512)
+            ))
             .map_err(fail)?;
         connection.execute(SCHEMA, []).map_err(fail)?;
         connection
@@ -233,20 +251,35 @@ mod tests {
         assert_eq!(rows, want);
     }
 
+    fn pragma(target: &SqliteTarget, name: &str) -> i64 {
+        let db = target.connection.lock().expect("connection");
+        db.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
+            .expect(name)
+    }
+
     #[test]
-    fn the_connection_keeps_durability_and_checkpoints_less_often() {
+    fn a_new_file_gets_big_pages_and_keeps_durability_and_checkpoints_less_often() {
         let dir = tempfile::tempdir().expect("dir");
         let target = SqliteTarget::open(&dir.path().join("p.db")).expect("open");
-        let db = target.connection.lock().expect("connection");
-        let pragma = |name: &str| -> i64 {
-            db.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
-                .expect(name)
-        };
+        assert_eq!(pragma(&target, "page_size"), 16384);
         // NORMAL (1) in WAL: a committed batch survives a process crash; never OFF (0).
-        assert_eq!(pragma("synchronous"), 1);
-        assert_eq!(pragma("wal_autocheckpoint"), 10000);
-        assert_eq!(pragma("cache_size"), -65536);
-        assert_eq!(pragma("journal_size_limit"), 67_108_864);
+        assert_eq!(pragma(&target, "synchronous"), 1);
+        // 40 MiB of 16 KiB pages.
+        assert_eq!(pragma(&target, "wal_autocheckpoint"), 2560);
+        assert_eq!(pragma(&target, "cache_size"), -65536);
+        assert_eq!(pragma(&target, "journal_size_limit"), 67_108_864);
+    }
+
+    #[test]
+    fn an_existing_file_keeps_its_page_size_and_checkpoints_every_40_mib() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("p.db");
+        Connection::open(&path)
+            .and_then(|db| db.execute_batch("PRAGMA page_size = 4096; CREATE TABLE other (x);"))
+            .expect("an existing file");
+        let target = SqliteTarget::open(&path).expect("open");
+        assert_eq!(pragma(&target, "page_size"), 4096);
+        assert_eq!(pragma(&target, "wal_autocheckpoint"), 10240);
     }
 
     #[test]
