@@ -270,7 +270,7 @@ Register-ArgumentCompleter -Native -CommandName 'sensoro-mqtt' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Longest a webhook request or a command may take')
             [CompletionResult]::new('--max-attempts', '--max-attempts', [CompletionResultType]::ParameterName, 'Runs of a failing command per push before it goes to the dead letter')
             [CompletionResult]::new('--give-up', '--give-up', [CompletionResultType]::ParameterName, 'Stop with exit 7 after failing this long without committing anything [default: never]')
-            [CompletionResult]::new('--batch-size', '--batch-size', [CompletionResultType]::ParameterName, 'Most pushes per batch (at most 3 batches in flight: committing, waiting, gathering)')
+            [CompletionResult]::new('--batch-size', '--batch-size', [CompletionResultType]::ParameterName, 'Most pushes per batch (at most 3 batches in flight: committing, waiting, gathering) [default: 10000 when every target is a database, else 1000]')
             [CompletionResult]::new('--batch-age', '--batch-age', [CompletionResultType]::ParameterName, 'Longest a batch gathers while pushes keep coming')
             [CompletionResult]::new('--demo', '--demo', [CompletionResultType]::ParameterName, 'Relay from a built-in emulator (demo app, simulated devices): no credentials needed')
             [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Connect with TLS (rustls; the system''s root certificates unless --ca-file)')

@@ -245,7 +245,7 @@ set edit:completion:arg-completer[sensoro-mqtt] = {|@words|
             cand --timeout 'Longest a webhook request or a command may take'
             cand --max-attempts 'Runs of a failing command per push before it goes to the dead letter'
             cand --give-up 'Stop with exit 7 after failing this long without committing anything [default: never]'
-            cand --batch-size 'Most pushes per batch (at most 3 batches in flight: committing, waiting, gathering)'
+            cand --batch-size 'Most pushes per batch (at most 3 batches in flight: committing, waiting, gathering) [default: 10000 when every target is a database, else 1000]'
             cand --batch-age 'Longest a batch gathers while pushes keep coming'
             cand --demo 'Relay from a built-in emulator (demo app, simulated devices): no credentials needed'
             cand --tls 'Connect with TLS (rustls; the system''s root certificates unless --ca-file)'

@@ -190,7 +190,7 @@ complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand relay" -l conc
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand relay" -l timeout -d 'Longest a webhook request or a command may take' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand relay" -l max-attempts -d 'Runs of a failing command per push before it goes to the dead letter' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand relay" -l give-up -d 'Stop with exit 7 after failing this long without committing anything [default: never]' -r
-complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand relay" -l batch-size -d 'Most pushes per batch (at most 3 batches in flight: committing, waiting, gathering)' -r
+complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand relay" -l batch-size -d 'Most pushes per batch (at most 3 batches in flight: committing, waiting, gathering) [default: 10000 when every target is a database, else 1000]' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand relay" -l batch-age -d 'Longest a batch gathers while pushes keep coming' -r
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand relay" -l demo -d 'Relay from a built-in emulator (demo app, simulated devices): no credentials needed'
 complete -c sensoro-mqtt -n "__fish_sensoro_mqtt_using_subcommand relay" -l tls -d 'Connect with TLS (rustls; the system\'s root certificates unless --ca-file)'
