@@ -139,6 +139,14 @@ impl Broker {
         Ok((index, role))
     }
 
+    /// The connection that holds `client_id`'s session now, if any.
+    pub(crate) fn owner(&self, app: usize, client_id: &str) -> Option<Arc<Link>> {
+        let table = self.table();
+        let session = table[app].get(client_id)?;
+        let owner = lock(session).owner().cloned();
+        owner
+    }
+
     /// Gives `client_id` its session: resumed when `clean` is false and one exists, new
     /// otherwise. A connection holding the same clientId is kicked (session takeover).
     pub(crate) fn attach(

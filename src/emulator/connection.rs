@@ -117,7 +117,15 @@ impl<'a> Connection<'a> {
                 () = stopped(shutdown) => return CloseReason::Shutdown,
                 () = self.link.wake.notified() => {
                     if self.link.is_kicked() {
-                        return CloseReason::TakenOver;
+                        // What the client sent before it connected again (PUBACKs, a
+                        // DISCONNECT) is taken before the session changes hands.
+                        while let Ok(n) = reader.try_read_buf(&mut inbuf) {
+                            if n == 0 {
+                                break;
+                            }
+                        }
+                        self.absorb(&mut inbuf);
+                        return self.closing.take().unwrap_or(CloseReason::TakenOver);
                     }
                 }
                 read = reader.read_buf(&mut inbuf), if self.may_read() => match read {

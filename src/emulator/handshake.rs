@@ -145,6 +145,29 @@ async fn refuse(
     });
 }
 
+/// The longest a new connection waits for the one it takes a session from to finish.
+const TAKEOVER_WAIT: Duration = Duration::from_secs(1);
+
+/// A connection coming with the clientId of a live one takes its session over: the old one is
+/// told to close, and the new one waits (up to [`TAKEOVER_WAIT`]) until it has. The old one
+/// first takes what the client had already sent it, so a push acknowledged just before
+/// the client reconnected is not sent again.
+async fn take_over(broker: &Broker, app: usize, client_id: &str) {
+    if let Some(owner) = broker.owner(app, client_id) {
+        owner.kick();
+        let _ = tokio::time::timeout(TAKEOVER_WAIT, owner.ended()).await;
+    }
+}
+
+/// Marks the connection's link ended however its task stops.
+struct EndOnDrop(Arc<super::session::Link>);
+
+impl Drop for EndOnDrop {
+    fn drop(&mut self) {
+        self.0.end();
+    }
+}
+
 async fn accept(
     broker: &Arc<Broker>,
     mut stream: TcpStream,
@@ -155,16 +178,18 @@ async fn accept(
     shutdown: &mut watch::Receiver<bool>,
 ) {
     let client_id = connect.client_id.clone();
-    let attached = broker
-        .authenticate(
-            connect.username.as_deref(),
-            connect.password.as_deref(),
-            &client_id,
-        )
-        .and_then(|(app, role)| {
-            let attached = broker.attach(app, &client_id, connect.clean_session)?;
-            Ok((app, role, attached))
-        });
+    let authenticated = broker.authenticate(
+        connect.username.as_deref(),
+        connect.password.as_deref(),
+        &client_id,
+    );
+    if let Ok((app, _)) = authenticated {
+        take_over(broker, app, &client_id).await;
+    }
+    let attached = authenticated.and_then(|(app, role)| {
+        let attached = broker.attach(app, &client_id, connect.clean_session)?;
+        Ok((app, role, attached))
+    });
     let (app, role, attached) = match attached {
         Ok(ok) => ok,
         Err(reason) => return refuse(broker, stream, peer, Some(client_id), reason).await,
@@ -184,8 +209,10 @@ async fn accept(
     conn.send(&Packet::ConnAck(connack));
     let keep_alive = (connect.keep_alive > 0)
         .then(|| Duration::from_millis(u64::from(connect.keep_alive) * 1500));
+    let ended = EndOnDrop(attached.link.clone());
     let reason = conn.run(&mut stream, inbuf, keep_alive, shutdown).await;
     broker.detach(app, &attached.session, attached.link.id);
+    drop(ended);
     broker
         .logger
         .emit(|| LogEvent::Disconnected { client_id, reason });

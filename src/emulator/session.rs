@@ -28,6 +28,10 @@ pub(crate) struct Link {
     pub(crate) wake: Notify,
     /// Set when another connection took the session over.
     kicked: AtomicBool,
+    /// Set once the connection has ended and handed the session back.
+    ended: AtomicBool,
+    /// Rung when the connection has ended.
+    ended_wake: Notify,
 }
 
 impl Link {
@@ -46,6 +50,26 @@ impl Link {
 
     pub(crate) fn is_kicked(&self) -> bool {
         self.kicked.load(Ordering::Acquire)
+    }
+
+    /// The connection has ended: what it read is in the session.
+    pub(crate) fn end(&self) {
+        self.ended.store(true, Ordering::Release);
+        self.ended_wake.notify_waiters();
+    }
+
+    /// Waits until the connection has ended.
+    pub(crate) async fn ended(&self) {
+        loop {
+            let wake = self.ended_wake.notified();
+            tokio::pin!(wake);
+            // Registered before the check: an `end` between the two is not missed.
+            wake.as_mut().enable();
+            if self.ended.load(Ordering::Acquire) {
+                return;
+            }
+            wake.await;
+        }
     }
 }
 
@@ -355,6 +379,26 @@ mod tests {
         assert_eq!(publish(&mut session, &mut feed, 2), Delivery::Ignored);
         session.attach(Arc::new(Link::new(2)), feed.next());
         assert!(next(&mut session, &feed, 10).is_none());
+    }
+
+    #[tokio::test]
+    async fn ended_returns_once_the_link_ended_before_or_while_waiting() {
+        let link = Arc::new(Link::new(1));
+        let waiting = {
+            let link = Arc::clone(&link);
+            tokio::spawn(async move { link.ended().await })
+        };
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "not ended yet");
+        link.end();
+        tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+            .await
+            .expect("woken")
+            .expect("task");
+        // Already ended: no wait at all.
+        tokio::time::timeout(std::time::Duration::from_secs(5), link.ended())
+            .await
+            .expect("at once");
     }
 
     #[test]

@@ -238,3 +238,42 @@ async fn app_config_debug_never_shows_secrets() {
     );
     assert!(AppConfig::from_spec("no-secret").is_err());
 }
+
+/// A client that acknowledges a push, disconnects and connects again at once (a relay
+/// restarting, say) does not get that push again: a PUBACK that arrived on the old connection
+/// before the new one took the session over counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_acknowledged_just_before_a_quick_reconnect_is_not_sent_again() {
+    let fixture = Fixture::start(config()).await;
+    let login = Login {
+        clean: false,
+        ..Login::new("foobar/quick")
+    };
+    for round in 0..1000 {
+        let mut raw = Raw::connected(fixture.addr, &login).await;
+        if round == 0 {
+            raw.subscribe(&[(&topic(APP), QoS::AtLeastOnce)]).await;
+        }
+        fixture.publish(APP, &format!("p{round}")).await;
+        let publish = match raw.recv().await {
+            Packet::Publish(publish) => publish,
+            other => panic!("round {round}: expected PUBLISH, got {other:?}"),
+        };
+        assert_eq!(
+            (publish.payload.as_ref(), publish.dup),
+            (format!("p{round}").as_bytes(), false),
+            "round {round}: an acknowledged push came again"
+        );
+        // PUBACK and DISCONNECT in one write; the next round connects right away.
+        let mut out = bytes::BytesMut::new();
+        for packet in [
+            Packet::PubAck(PubAck::new(publish.pkid)),
+            Packet::Disconnect,
+        ] {
+            packet.write(&mut out, usize::MAX).expect("encodes");
+        }
+        raw.send_bytes(&out).await;
+    }
+    let mut raw = Raw::connected(fixture.addr, &login).await;
+    raw.expect_nothing_pending().await;
+}
