@@ -510,6 +510,7 @@ fn postgres_a_row_jsonb_refuses_is_kept_with_data_null_and_the_batch_is_stored()
     let Some(pg) = Postgres::start() else { return };
     let mut lines = pushes::lines(23, 500, "foobar");
     lines[123] = r#"{"sn":"0NUL","msgId":"nul-1","data":{"text":"a\u0000b"}}"#.to_owned();
+    lines[321] = r#"{"sn":"0NUL","msgId":"nul-2","data":{"t":"\u0000"}}"#.to_owned();
     let batch = records(&lines);
     runtime().block_on(async {
         let (mut target, _) = PostgresTarget::open(&pg.url()).await.expect("open");
@@ -518,9 +519,84 @@ fn postgres_a_row_jsonb_refuses_is_kept_with_data_null_and_the_batch_is_stored()
     });
     assert_eq!(pg.count(), 500);
     assert_eq!(
-        pg.query("SELECT coalesce(data::text, 'NULL'), push FROM pushes WHERE msg_id = 'nul-1'"),
-        format!("NULL|{}\n", lines[123])
+        pg.query(
+            "SELECT coalesce(data::text, 'NULL'), push FROM pushes \
+             WHERE msg_id LIKE 'nul-%' ORDER BY msg_id"
+        ),
+        format!("NULL|{}\nNULL|{}\n", lines[123], lines[321])
     );
+}
+
+/// Under row-level security PostgreSQL refuses COPY (and says to use INSERT): the relay
+/// inserts instead, and keeps doing so.
+#[test]
+fn postgres_under_row_level_security_the_relay_inserts() {
+    use sensoro_mqtt::relay::postgres::PostgresTarget;
+    use sensoro_mqtt::relay::{Target, Verdict};
+    let Some(pg) = Postgres::start() else { return };
+    pg.query(
+        "CREATE TABLE pushes (msg_id text COLLATE \"C\" PRIMARY KEY, app_id text, sn text, \
+         device_type text, type text, created_time text, received_at timestamptz NOT NULL, \
+         data jsonb, push json NOT NULL); \
+         ALTER TABLE pushes ENABLE ROW LEVEL SECURITY; \
+         CREATE POLICY everything ON pushes USING (true) WITH CHECK (true); \
+         CREATE ROLE relay LOGIN; GRANT ALL ON pushes TO relay;",
+    );
+    let url = format!("postgres://relay@127.0.0.1:{}/postgres", pg.port);
+    let lines = pushes::lines(25, 700, "foobar");
+    runtime().block_on(async {
+        let (mut target, warning) = PostgresTarget::open(&url).await.expect("open");
+        assert!(warning.is_none(), "{warning:?}");
+        for part in [&lines[..400], &lines[400..]] {
+            let batch = records(part);
+            let verdicts = target.commit(&batch).await.expect("commit");
+            assert_eq!(verdicts, vec![Verdict::Committed; batch.len()]);
+        }
+    });
+    assert_exactly_once(postgres_pushes(&pg), &lines);
+}
+
+/// When the server lets the relay open only one connection, that one takes whole batches:
+/// no half is left waiting for the connection that cannot open, and no warning is given.
+#[test]
+fn postgres_with_one_connection_allowed_every_push_is_stored_at_once() {
+    use sensoro_mqtt::relay::postgres::PostgresTarget;
+    use sensoro_mqtt::relay::{Target, Verdict};
+    let Some(pg) = Postgres::start() else { return };
+    pg.query("CREATE ROLE solo LOGIN CONNECTION LIMIT 1; GRANT ALL ON SCHEMA public TO solo;");
+    let url = format!("postgres://solo@127.0.0.1:{}/postgres", pg.port);
+    let lines = pushes::lines(26, 800, "foobar");
+    runtime().block_on(async {
+        let (mut target, warning) = PostgresTarget::open(&url).await.expect("open");
+        assert!(warning.is_none(), "{warning:?}");
+        let batch = records(&lines);
+        let verdicts = target.commit(&batch).await.expect("commit");
+        assert_eq!(verdicts, vec![Verdict::Committed; batch.len()]);
+    });
+    assert_exactly_once(postgres_pushes(&pg), &lines);
+}
+
+/// A msgId twice in one batch (a push redelivered into the batch holding it) is written
+/// once, the first copy, and both are committed.
+#[test]
+fn postgres_a_msg_id_twice_in_a_batch_is_stored_once_the_first_copy() {
+    use sensoro_mqtt::relay::postgres::PostgresTarget;
+    use sensoro_mqtt::relay::{Target, Verdict};
+    let Some(pg) = Postgres::start() else { return };
+    let mut lines = pushes::lines(27, 600, "foobar");
+    let again = format!("{},\"resent\":true}}", &lines[10][..lines[10].len() - 1]);
+    lines.insert(450, again);
+    let batch = records(&lines);
+    runtime().block_on(async {
+        let (mut target, _) = PostgresTarget::open(&pg.url()).await.expect("open");
+        let verdicts = target.commit(&batch).await.expect("commit");
+        assert_eq!(verdicts, vec![Verdict::Committed; batch.len()]);
+    });
+    let mut want: Vec<String> = lines[..450].iter().chain(&lines[451..]).cloned().collect();
+    want.sort();
+    let mut stored = postgres_pushes(&pg);
+    stored.sort();
+    assert!(stored == want, "each msgId once, its first copy");
 }
 
 /// A table made by an earlier relay (msg_id in the database's default collation) is written
@@ -545,4 +621,25 @@ fn postgres_a_table_from_an_earlier_relay_is_used_as_it_is() {
             .expect("on conflict");
     });
     assert_exactly_once(postgres_pushes(&pg), &lines);
+}
+
+/// A role that may not create the table, where there is none yet: exit 7, saying what the
+/// role needs.
+#[test]
+fn postgres_a_role_that_cannot_create_the_table_is_told_what_it_needs() {
+    use sensoro_mqtt::relay::postgres::PostgresTarget;
+    let Some(pg) = Postgres::start() else { return };
+    pg.query("CREATE ROLE reader LOGIN;");
+    let url = format!("postgres://reader@127.0.0.1:{}/postgres", pg.port);
+    let err = runtime()
+        .block_on(PostgresTarget::open(&url))
+        .err()
+        .expect("refused");
+    assert_eq!(err.kind(), sensoro_mqtt::error::ExitKind::Target);
+    assert!(err.message().contains("42501"), "{}", err.message());
+    assert!(
+        err.hint().is_some_and(|h| h.contains("INSERT")),
+        "{:?}",
+        err.hint()
+    );
 }

@@ -32,6 +32,8 @@ use super::shutdown::stopped;
 const HIGH_WATER: usize = 16 * 1024;
 /// Queue overflows are reported at most this often per connection.
 const OVERFLOW_REPORT_EVERY: Duration = Duration::from_secs(1);
+/// The most a connection taken over reads of what its client had already sent.
+const TAKEOVER_READ: usize = 64 * 1024;
 /// How long a connection closed by `drop_after` waits for the PUBACKs of the pushes it wrote,
 /// so that a QoS 1 client makes progress from one connection to the next.
 const ACK_GRACE: Duration = Duration::from_secs(1);
@@ -117,15 +119,15 @@ impl<'a> Connection<'a> {
                 () = stopped(shutdown) => return CloseReason::Shutdown,
                 () = self.link.wake.notified() => {
                     if self.link.is_kicked() {
-                        // What the client sent before it connected again (PUBACKs, a
-                        // DISCONNECT) is taken before the session changes hands.
-                        while let Ok(n) = reader.try_read_buf(&mut inbuf) {
-                            if n == 0 {
-                                break;
+                        // What the client sent before it connected again is taken before
+                        // the session changes hands (as much as a few reads bring).
+                        while inbuf.len() < TAKEOVER_READ {
+                            match reader.try_read_buf(&mut inbuf) {
+                                Ok(n) if n > 0 => {}
+                                _ => break,
                             }
                         }
-                        self.absorb(&mut inbuf);
-                        return self.closing.take().unwrap_or(CloseReason::TakenOver);
+                        return self.take_acks(&mut inbuf).unwrap_or(CloseReason::TakenOver);
                     }
                 }
                 read = reader.read_buf(&mut inbuf), if self.may_read() => match read {
@@ -183,6 +185,27 @@ impl<'a> Connection<'a> {
     /// buffer without bound.
     fn may_read(&self) -> bool {
         (self.closing.is_none() || self.ack_deadline.is_some()) && self.out.len() < 2 * HIGH_WATER
+    }
+
+    /// Takes the PUBACKs among the packets in `inbuf`, and says whether the client said
+    /// DISCONNECT, once another connection takes the session over. Nothing else is acted on:
+    /// no answer could reach the client on this connection now, so a PUBLISH it sent here
+    /// comes again on its new one.
+    fn take_acks(&mut self, inbuf: &mut BytesMut) -> Option<CloseReason> {
+        let max = self.broker.config.max_packet_size;
+        while let Ok(Some(packet)) = next_packet(inbuf, max) {
+            match packet {
+                Packet::PubAck(ack) => {
+                    let mut session = lock(&self.session);
+                    if session.is_owned_by(self.link.id) {
+                        session.ack(ack.pkid);
+                    }
+                }
+                Packet::Disconnect => return Some(CloseReason::ClientDisconnect),
+                _ => {}
+            }
+        }
+        None
     }
 
     /// Handles every complete packet in `inbuf`.

@@ -338,8 +338,10 @@ pub async fn run<S: Source>(
     .await;
     let (pipeline, commit_timing, committed) = match committer.await {
         Ok(outcome) => outcome,
-        // The committer panicked: nothing sensible is left to hand back.
-        Err(err) => std::panic::resume_unwind(err.into_panic()),
+        // The committer panicked: nothing sensible is left to hand back. (It is never
+        // aborted, and the runtime outlives this call, so it cannot have been cancelled.)
+        Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+        Err(err) => std::panic::resume_unwind(Box::new(err.to_string())),
     };
     if Timing::wanted() {
         commit_timing.report(&feed_timing);

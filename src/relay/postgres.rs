@@ -68,10 +68,20 @@ pub struct PostgresTarget {
 /// One connection and how it writes.
 struct Link {
     url: Arc<str>,
-    /// The connection and its prepared insert.
-    client: Option<(Client, Statement)>,
+    /// The connection and its prepared statements.
+    client: Option<Prepared>,
     /// Batches left to insert with `ON CONFLICT` before `COPY` is tried again.
     conflicts: u32,
+    /// The server refused `COPY` where `INSERT` works (row-level security, a view with
+    /// triggers): `INSERT` from then on.
+    copy_refused: bool,
+}
+
+/// An open connection with its statements prepared.
+struct Prepared {
+    client: Client,
+    insert: Statement,
+    copy: Statement,
 }
 
 /// What a PostgreSQL error means for the relay.
@@ -100,25 +110,30 @@ impl PostgresTarget {
                     url: Arc::clone(&url),
                     client: None,
                     conflicts: 0,
+                    copy_refused: false,
                 })
                 .collect(),
         };
-        let mut warning = None;
-        for link in &mut target.links {
-            if let Err(err) = link.connect().await {
-                match classify(&err) {
-                    Class::Transient => {
-                        warning = Some(format!(
-                            "target {}: not reachable yet ({}); pushes wait until it is",
-                            target.name,
-                            describe(&err)
-                        ));
-                        break;
-                    }
+        // Unreachable is not final: commits wait for the database. It is worth a warning
+        // only when no connection could be opened.
+        let mut unreachable = None;
+        let mut opened = 0;
+        for i in 0..target.links.len() {
+            match target.links[i].connect().await {
+                Ok(()) => opened += 1,
+                Err(err) => match classify(&err) {
+                    Class::Transient => unreachable = Some(err),
                     _ => return Err(target.fatal(&err)),
-                }
+                },
             }
         }
+        let warning = unreachable.filter(|_| opened == 0).map(|err| {
+            format!(
+                "target {}: not reachable yet ({}); pushes wait until it is",
+                target.name,
+                describe(&err)
+            )
+        });
         Ok((target, warning))
     }
 
@@ -127,6 +142,10 @@ impl PostgresTarget {
         match err.code().map(SqlState::code) {
             Some(code) if code.starts_with("28") => error.with_hint(
                 "check the user and password in the URL (or PGPASSWORD-style settings in it)",
+            ),
+            Some("42501") => error.with_hint(
+                "the role in the URL needs INSERT and SELECT on table pushes (and CREATE on \
+                 the schema for the relay to create it)",
             ),
             Some(code) if code.starts_with("42") => error.with_hint(
                 "the table 'pushes' exists with other columns: use another database or schema",
@@ -148,32 +167,56 @@ impl Link {
             let raced = err.code().is_some_and(|c| {
                 *c == SqlState::UNIQUE_VIOLATION || *c == SqlState::DUPLICATE_TABLE
             });
-            if !raced {
+            // A role that may write to the table but not create tables: fine once it exists.
+            let made_by_others = err.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE)
+                && client
+                    .query_one("SELECT to_regclass('pushes') IS NOT NULL", &[])
+                    .await?
+                    .get::<_, bool>(0);
+            if !raced && !made_by_others {
                 return Err(err);
             }
         }
-        let statement = client.prepare(INSERT).await?;
-        self.client = Some((client, statement));
+        let insert = client.prepare(INSERT).await?;
+        let copy = client.prepare(COPY).await?;
+        self.client = Some(Prepared {
+            client,
+            insert,
+            copy,
+        });
         Ok(())
     }
 
     /// The open connection, opened again when it was lost.
-    async fn client(&mut self) -> Result<&(Client, Statement), tokio_postgres::Error> {
-        if self.client.as_ref().is_none_or(|(c, _)| c.is_closed()) {
+    async fn client(&mut self) -> Result<&Prepared, tokio_postgres::Error> {
+        if self.client.as_ref().is_none_or(|p| p.client.is_closed()) {
             self.client = None;
             self.connect().await?;
         }
         match self.client.as_ref() {
-            Some(client) => Ok(client),
+            Some(prepared) => Ok(prepared),
             None => unreachable!("connect() sets the client or fails"),
         }
     }
 
-    /// Writes `rows` with one binary `COPY` (in its own transaction: all rows or none).
-    async fn copy(&mut self, rows: &[&Record]) -> Result<u64, tokio_postgres::Error> {
-        let data = copy_rows(rows);
-        let (client, _) = self.client().await?;
-        let sink = client.copy_in::<_, bytes::Bytes>(COPY).await?;
+    /// Writes rows in `COPY`'s binary form with one `COPY` (in its own transaction: all
+    /// rows or none).
+    async fn copy(&mut self, data: BytesMut) -> Result<u64, tokio_postgres::Error> {
+        let prepared = self.client().await?;
+        let started = prepared
+            .client
+            .copy_in::<_, bytes::Bytes>(&prepared.copy)
+            .await;
+        let sink = match started {
+            Ok(sink) => sink,
+            Err(err) => {
+                // After a COPY refused at its start (row-level security, say), tokio-postgres
+                // finds the connection out of step and closes it: what comes next gets a new
+                // one.
+                self.client = None;
+                return Err(err);
+            }
+        };
         futures_util::pin_mut!(sink);
         sink.send(data.freeze()).await?;
         sink.finish().await
@@ -186,7 +229,11 @@ impl Link {
         rows: &[&Record],
         with_data: bool,
     ) -> Result<u64, tokio_postgres::Error> {
-        let (client, statement) = self.client().await?;
+        let Prepared {
+            client,
+            insert: statement,
+            ..
+        } = self.client().await?;
         let column = |f: fn(&Record) -> Option<&str>| -> Vec<Option<&str>> {
             rows.iter().map(|r| f(r)).collect()
         };
@@ -216,17 +263,28 @@ impl Link {
             .await
     }
 
-    /// Stores `rows` (in msgId order): by `COPY`, or by `INSERT … ON CONFLICT` when one of
-    /// them is stored already or was lately.
+    /// Stores `rows` (in msgId order, no msgId twice): by `COPY`, or by
+    /// `INSERT … ON CONFLICT` when one of them is stored already or was lately, or when the
+    /// server refuses `COPY` for this table.
     async fn store(&mut self, rows: &[&Record]) -> Result<u64, tokio_postgres::Error> {
         if self.conflicts > 0 {
             self.conflicts -= 1;
             return self.insert(rows, true).await;
         }
-        match self.copy(rows).await {
+        let data = match copy_rows(rows) {
+            Some(data) if !self.copy_refused => data,
+            // A field too long for COPY's lengths goes the INSERT way, to be refused there.
+            _ => return self.insert(rows, true).await,
+        };
+        match self.copy(data).await {
             Err(err) if err.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
                 self.conflicts = CONFLICT_SPELL;
                 self.insert(rows, true).await
+            }
+            Err(err) if insert_may_do(&err) => {
+                let inserted = self.insert(rows, true).await?;
+                self.copy_refused = true;
+                Ok(inserted)
             }
             outcome => outcome,
         }
@@ -238,33 +296,47 @@ impl Link {
             Ok(_) => Ok(vec![Verdict::Committed; rows.len()]),
             Err(err) => match classify(&err) {
                 Class::Fatal => Err(err),
-                Class::Data => self.one_by_one(rows).await,
+                Class::Data => self.find_refused(rows).await,
                 Class::Transient => {
-                    if err.is_closed() || err.code().is_none() {
-                        self.client = None;
-                    }
+                    self.forget_if_lost(&err);
                     Ok(Verdict::all_retry(rows.len(), &describe(&err)))
                 }
             },
         }
     }
 
-    /// The rows were refused as data: insert them one by one to find the rows at fault. A
-    /// row whose `data` `jsonb` cannot hold (`\u0000`, say) is stored with `data` NULL: the
-    /// push itself is kept, exactly, in `push`.
-    async fn one_by_one(
+    fn forget_if_lost(&mut self, err: &tokio_postgres::Error) {
+        if err.is_closed() || err.code().is_none() {
+            self.client = None;
+        }
+    }
+
+    /// The rows were refused as data: halves are inserted until the rows at fault are alone
+    /// (a few statements for a bad row among thousands, not one per row). A row whose `data`
+    /// `jsonb` cannot hold (`\u0000`, say) is stored with `data` NULL: the push itself is
+    /// kept, exactly, in `push`. A connection lost meanwhile leaves the rest to be retried.
+    async fn find_refused(
         &mut self,
         rows: &[&Record],
     ) -> Result<Vec<Verdict>, tokio_postgres::Error> {
-        let mut verdicts = Vec::with_capacity(rows.len());
-        for &record in rows {
-            let row = [record];
-            let mut outcome = self.insert(&row, true).await;
-            if outcome
+        let mut verdicts: Vec<Option<Verdict>> = vec![None; rows.len()];
+        // Ranges still to try, the first on top.
+        let mut todo: Vec<std::ops::Range<usize>> = Vec::new();
+        todo.push(0..rows.len());
+        while let Some(range) = todo.pop() {
+            let part = &rows[range.clone()];
+            let mut outcome = self.insert(part, true).await;
+            let refused = outcome
                 .as_ref()
-                .is_err_and(|e| matches!(classify(e), Class::Data))
-            {
-                outcome = self.insert(&row, false).await;
+                .is_err_and(|e| matches!(classify(e), Class::Data));
+            if refused && part.len() > 1 {
+                let middle = range.start + part.len() / 2;
+                todo.push(middle..range.end);
+                todo.push(range.start..middle);
+                continue;
+            }
+            if refused {
+                outcome = self.insert(part, false).await;
             }
             let verdict = match outcome {
                 Ok(_) => Verdict::Committed,
@@ -273,13 +345,25 @@ impl Link {
                         reason: format!("PostgreSQL refused the row: {}", describe(&err)),
                         status: None,
                     },
-                    Class::Transient => Verdict::Retry(describe(&err)),
+                    Class::Transient => {
+                        self.forget_if_lost(&err);
+                        let retry = Verdict::Retry(describe(&err));
+                        for slot in verdicts.iter_mut().filter(|v| v.is_none()) {
+                            *slot = Some(retry.clone());
+                        }
+                        break;
+                    }
                     Class::Fatal => return Err(err),
                 },
             };
-            verdicts.push(verdict);
+            for slot in &mut verdicts[range] {
+                *slot = Some(verdict.clone());
+            }
         }
-        Ok(verdicts)
+        Ok(verdicts
+            .into_iter()
+            .map(|v| v.unwrap_or_else(|| Verdict::Retry("not tried".to_owned())))
+            .collect())
     }
 }
 
@@ -289,22 +373,48 @@ impl Target for PostgresTarget {
     }
 
     /// Sorts the batch by msgId and cuts it into runs of neighbouring msgIds, one per
-    /// connection, committed side by side. Every transaction takes its row locks in msgId
-    /// order, so no two of them (of this relay or another) can wait on each other in a
-    /// circle.
+    /// connection that is open, committed side by side. Every transaction takes its row
+    /// locks in msgId order, so no two of them (of this relay or another) can wait on each
+    /// other in a circle. A msgId twice in the batch is written once; its copies get the
+    /// first one's verdict.
     fn commit<'a>(&'a mut self, batch: &'a [Arc<Record>]) -> CommitFuture<'a> {
         Box::pin(async move {
             let mut order: Vec<usize> = (0..batch.len()).collect();
             order.sort_by(|&a, &b| batch[a].key.as_bytes().cmp(batch[b].key.as_bytes()));
-            let parts = batch
-                .len()
-                .div_ceil(ROWS_PER_LINK)
-                .clamp(1, self.links.len());
-            let per_part = batch.len().div_ceil(parts).max(1);
-            let runs: Vec<&[usize]> = order.chunks(per_part).collect();
+            let mut unique: Vec<usize> = Vec::with_capacity(order.len());
+            let mut copies: Vec<(usize, usize)> = Vec::new();
+            for i in order {
+                match unique.last() {
+                    Some(&kept) if batch[kept].key == batch[i].key => copies.push((i, kept)),
+                    _ => unique.push(i),
+                }
+            }
+            // The connections that are open (or open again now): a link that cannot connect
+            // (the server's connection limit, say) leaves its share to the others.
+            let mut open = Vec::with_capacity(self.links.len());
+            let mut down = None;
+            for i in 0..self.links.len() {
+                match self.links[i].client().await {
+                    Ok(_) => open.push(i),
+                    Err(err) => match classify(&err) {
+                        Class::Transient => down = Some(err),
+                        _ => return Err(self.fatal(&err)),
+                    },
+                }
+            }
+            if open.is_empty() {
+                let reason = down.map_or_else(|| "no connection".to_owned(), |e| describe(&e));
+                return Ok(Verdict::all_retry(batch.len(), &reason));
+            }
+            let parts = unique.len().div_ceil(ROWS_PER_LINK).clamp(1, open.len());
+            let per_part = unique.len().div_ceil(parts).max(1);
+            let runs: Vec<&[usize]> = unique.chunks(per_part).collect();
             let commits = self
                 .links
                 .iter_mut()
+                .enumerate()
+                .filter(|(i, _)| open.contains(i))
+                .map(|(_, link)| link)
                 .zip(&runs)
                 .map(|(link, run)| async move {
                     let rows: Vec<&Record> = run.iter().map(|&i| batch[i].as_ref()).collect();
@@ -318,13 +428,18 @@ impl Target for PostgresTarget {
                     verdicts[i] = verdict;
                 }
             }
+            for (copy, kept) in copies {
+                verdicts[copy] = verdicts[kept].clone();
+            }
             Ok(verdicts)
         })
     }
 }
 
 /// Rows in PostgreSQL's binary `COPY` format.
-fn copy_rows(records: &[&Record]) -> BytesMut {
+/// `None` when a field is longer than COPY's 32-bit lengths (pushes are far smaller: at most
+/// `--max-payload`, 255 MiB).
+fn copy_rows(records: &[&Record]) -> Option<BytesMut> {
     /// 2000-01-01T00:00:00Z, PostgreSQL's epoch, in microseconds since 1970.
     const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
     /// The version byte of `jsonb`'s binary form, followed by the JSON text.
@@ -335,35 +450,51 @@ fn copy_rows(records: &[&Record]) -> BytesMut {
     out.put_slice(b"PGCOPY\n\xff\r\n\0");
     out.put_i32(0); // flags
     out.put_i32(0); // header extension length
-    let text = |out: &mut BytesMut, value: Option<&str>| match value {
-        Some(value) => {
-            out.put_i32(i32::try_from(value.len()).unwrap_or(i32::MAX));
-            out.put_slice(value.as_bytes());
+    let text = |out: &mut BytesMut, value: Option<&str>| -> Option<()> {
+        match value {
+            Some(value) => {
+                out.put_i32(i32::try_from(value.len()).ok()?);
+                out.put_slice(value.as_bytes());
+            }
+            None => out.put_i32(-1),
         }
-        None => out.put_i32(-1),
+        Some(())
     };
     for record in records {
         out.put_i16(9);
-        text(&mut out, Some(&record.key));
-        text(&mut out, record.app_id.as_deref());
-        text(&mut out, record.sn.as_deref());
-        text(&mut out, record.device_type.as_deref());
-        text(&mut out, record.kind.as_deref());
-        text(&mut out, record.created_time.as_deref());
+        text(&mut out, Some(&record.key))?;
+        text(&mut out, record.app_id.as_deref())?;
+        text(&mut out, record.sn.as_deref())?;
+        text(&mut out, record.device_type.as_deref())?;
+        text(&mut out, record.kind.as_deref())?;
+        text(&mut out, record.created_time.as_deref())?;
         out.put_i32(8);
         out.put_i64(record.received_at.timestamp_micros() - PG_EPOCH_MICROS);
         match record.data() {
             Some(data) => {
-                out.put_i32(i32::try_from(data.len() + 1).unwrap_or(i32::MAX));
+                out.put_i32(i32::try_from(data.len() + 1).ok()?);
                 out.put_u8(JSONB_VERSION);
                 out.put_slice(data.as_bytes());
             }
             None => out.put_i32(-1),
         }
-        text(&mut out, Some(&record.json));
+        text(&mut out, Some(&record.json))?;
     }
     out.put_i16(-1);
-    out
+    Some(out)
+}
+
+/// A `COPY` refused for a reason that an `INSERT` of the same rows may not meet: row-level
+/// security (`COPY FROM not supported`), a view with `INSTEAD OF` triggers. Not a lost
+/// connection, a busy server, refused data, a stored msgId or a bad password.
+fn insert_may_do(err: &tokio_postgres::Error) -> bool {
+    let Some(code) = err.code().map(SqlState::code) else {
+        return false;
+    };
+    !matches!(
+        &code[..2],
+        "08" | "22" | "23" | "28" | "3D" | "40" | "53" | "57" | "58"
+    )
 }
 
 fn classify(err: &tokio_postgres::Error) -> Class {
