@@ -199,9 +199,9 @@ impl Link {
         }
     }
 
-    /// Writes rows in `COPY`'s binary form with one `COPY` (in its own transaction: all
-    /// rows or none).
-    async fn copy(&mut self, data: BytesMut) -> Result<u64, tokio_postgres::Error> {
+    /// Writes `rows` with one binary `COPY` (in its own transaction: all rows or none), sent
+    /// in pieces as they are encoded.
+    async fn copy(&mut self, rows: &[&Record]) -> Result<u64, tokio_postgres::Error> {
         let prepared = self.client().await?;
         let started = prepared
             .client
@@ -218,7 +218,16 @@ impl Link {
             }
         };
         futures_util::pin_mut!(sink);
-        sink.send(data.freeze()).await?;
+        let mut out = BytesMut::with_capacity(COPY_PIECE + 64 * 1024);
+        copy_header(&mut out);
+        for record in rows {
+            copy_row(&mut out, record);
+            if out.len() >= COPY_PIECE {
+                sink.send(out.split().freeze()).await?;
+            }
+        }
+        out.put_i16(-1);
+        sink.send(out.freeze()).await?;
         sink.finish().await
     }
 
@@ -271,12 +280,11 @@ impl Link {
             self.conflicts -= 1;
             return self.insert(rows, true).await;
         }
-        let data = match copy_rows(rows) {
-            Some(data) if !self.copy_refused => data,
+        if self.copy_refused || !fits_copy(rows) {
             // A field too long for COPY's lengths goes the INSERT way, to be refused there.
-            _ => return self.insert(rows, true).await,
-        };
-        match self.copy(data).await {
+            return self.insert(rows, true).await;
+        }
+        match self.copy(rows).await {
             Err(err) if err.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
                 self.conflicts = CONFLICT_SPELL;
                 self.insert(rows, true).await
@@ -436,52 +444,59 @@ impl Target for PostgresTarget {
     }
 }
 
-/// Rows in PostgreSQL's binary `COPY` format.
-/// `None` when a field is longer than COPY's 32-bit lengths (pushes are far smaller: at most
+/// How much of a `COPY` is encoded before it is sent: the server starts on the first rows
+/// while the next are encoded.
+const COPY_PIECE: usize = 128 * 1024;
+
+/// 2000-01-01T00:00:00Z, PostgreSQL's epoch, in microseconds since 1970.
+const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
+
+/// The start of PostgreSQL's binary `COPY` format: signature, flags, no header extension.
+fn copy_header(out: &mut BytesMut) {
+    out.put_slice(b"PGCOPY\n\xff\r\n\0");
+    out.put_i32(0);
+    out.put_i32(0);
+}
+
+/// Every field of `records` fits `COPY`'s 32-bit lengths (pushes are far smaller: at most
 /// `--max-payload`, 255 MiB).
-fn copy_rows(records: &[&Record]) -> Option<BytesMut> {
-    /// 2000-01-01T00:00:00Z, PostgreSQL's epoch, in microseconds since 1970.
-    const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
+fn fits_copy(records: &[&Record]) -> bool {
+    records
+        .iter()
+        .all(|r| i32::try_from(r.json.len() + 1).is_ok())
+}
+
+/// One row in the binary `COPY` format. Its fields fit (see [`fits_copy`]): each is at most
+/// the push's length.
+fn copy_row(out: &mut BytesMut, record: &Record) {
     /// The version byte of `jsonb`'s binary form, followed by the JSON text.
     const JSONB_VERSION: u8 = 1;
-
-    let size: usize = records.iter().map(|r| r.json.len() * 2 + 128).sum();
-    let mut out = BytesMut::with_capacity(size + 32);
-    out.put_slice(b"PGCOPY\n\xff\r\n\0");
-    out.put_i32(0); // flags
-    out.put_i32(0); // header extension length
-    let text = |out: &mut BytesMut, value: Option<&str>| -> Option<()> {
-        match value {
-            Some(value) => {
-                out.put_i32(i32::try_from(value.len()).ok()?);
-                out.put_slice(value.as_bytes());
-            }
-            None => out.put_i32(-1),
+    let length = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
+    let text = |out: &mut BytesMut, value: Option<&str>| match value {
+        Some(value) => {
+            out.put_i32(length(value.len()));
+            out.put_slice(value.as_bytes());
         }
-        Some(())
+        None => out.put_i32(-1),
     };
-    for record in records {
-        out.put_i16(9);
-        text(&mut out, Some(&record.key))?;
-        text(&mut out, record.app_id.as_deref())?;
-        text(&mut out, record.sn.as_deref())?;
-        text(&mut out, record.device_type.as_deref())?;
-        text(&mut out, record.kind.as_deref())?;
-        text(&mut out, record.created_time.as_deref())?;
-        out.put_i32(8);
-        out.put_i64(record.received_at.timestamp_micros() - PG_EPOCH_MICROS);
-        match record.data() {
-            Some(data) => {
-                out.put_i32(i32::try_from(data.len() + 1).ok()?);
-                out.put_u8(JSONB_VERSION);
-                out.put_slice(data.as_bytes());
-            }
-            None => out.put_i32(-1),
+    out.put_i16(9);
+    text(out, Some(&record.key));
+    text(out, record.app_id.as_deref());
+    text(out, record.sn.as_deref());
+    text(out, record.device_type.as_deref());
+    text(out, record.kind.as_deref());
+    text(out, record.created_time.as_deref());
+    out.put_i32(8);
+    out.put_i64(record.received_at.timestamp_micros() - PG_EPOCH_MICROS);
+    match record.data() {
+        Some(data) => {
+            out.put_i32(length(data.len() + 1));
+            out.put_u8(JSONB_VERSION);
+            out.put_slice(data.as_bytes());
         }
-        text(&mut out, Some(&record.json))?;
+        None => out.put_i32(-1),
     }
-    out.put_i16(-1);
-    Some(out)
+    text(out, Some(&record.json));
 }
 
 /// A `COPY` refused for a reason that an `INSERT` of the same rows may not meet: row-level
