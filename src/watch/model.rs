@@ -262,7 +262,15 @@ impl Device {
             .map(|(_, ring)| ring)
     }
 
-    fn record(&mut self, name: &str, at: f32, value: f32) {
+    /// Adds a point to the history of field `name`, which is usually the `nth` numeric
+    /// field of the push, as in the pushes before: looked up there first.
+    fn record(&mut self, nth: usize, name: &str, at: f32, value: f32) {
+        if let Some((field, ring)) = self.history.get_mut(nth) {
+            if field == name {
+                ring.push(at, value);
+                return;
+            }
+        }
         match self.history.iter_mut().find(|(field, _)| field == name) {
             Some((_, ring)) => ring.push(at, value),
             None => {
@@ -465,7 +473,7 @@ impl Model {
     /// Device counts per deviceType, most common first (then by name).
     #[must_use]
     pub fn types(&self) -> Vec<(&str, usize)> {
-        let mut counts: HashMap<&str, usize> = HashMap::new();
+        let mut counts: HashMap<&str, usize, foldhash::fast::RandomState> = HashMap::default();
         for device in self.devices.values() {
             *counts.entry(device.device_type.as_str()).or_default() += 1;
         }
@@ -553,6 +561,7 @@ fn update(
     if let Some(data) = data.filter(|data| data.first() == Some(&b'{')) {
         let Scratch { path, levels } = scratch;
         path.clear();
+        let mut numeric = 0;
         let mut visit = |depth: usize, path: &str, key: &str, raw: &[u8]| {
             if depth == 0 {
                 if key == "interval" {
@@ -570,7 +579,8 @@ fn update(
             }
             if path != "interval" {
                 if let Some(n) = number(raw) {
-                    device.record(path, at, n as f32);
+                    device.record(numeric, path, at, n as f32);
+                    numeric += 1;
                 }
             }
         };

@@ -453,3 +453,29 @@ fn a_push_whose_data_is_not_an_object_still_counts() {
     assert_eq!((b.pushes, b.device_type.as_str()), (1, "co"));
     assert!(b.data().is_none() && b.main_fields().is_empty());
 }
+
+#[test]
+fn each_point_lands_in_its_own_field_whatever_order_the_fields_come_in() {
+    let t0 = Instant::now();
+    let mut model = Model::new(t0);
+    // Fields are looked up where they were in the last push first: here they move.
+    for (s, data) in [
+        (1, r#"{"a":1,"b":2}"#),
+        (2, r#"{"b":3,"a":4}"#),
+        (3, r#"{"c":5,"a":6}"#),
+        (4, r#"{"a":7}"#),
+    ] {
+        let text = format!(r#"{{"sn":"0H","deviceType":"node","data":{data}}}"#);
+        take(&mut model, text.as_bytes(), secs(t0, s));
+    }
+    let device = model.device("0H").expect("device");
+    let values = |name: &str| -> Vec<f32> {
+        device
+            .history(name)
+            .map(|ring| ring.points().map(|(_, v)| v).collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(values("a"), vec![1.0, 4.0, 6.0, 7.0]);
+    assert_eq!(values("b"), vec![2.0, 3.0]);
+    assert_eq!(values("c"), vec![5.0]);
+}
