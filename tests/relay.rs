@@ -13,6 +13,8 @@ use common::postgres::Postgres;
 use common::receiver::Receiver;
 use common::{interrupt, pushes, Daemon, TestEnv, WAIT};
 use sensoro_mqtt::emulator::EmulatorConfig;
+use sensoro_mqtt::relay::postgres::PostgresTarget;
+use sensoro_mqtt::relay::{Target, Verdict};
 
 /// Pushes per backlog: enough to cross many batches, small enough for CI.
 const BACKLOG: usize = 3000;
@@ -437,8 +439,6 @@ fn runtime() -> tokio::runtime::Runtime {
 /// ones for a while: every push is stored once, the first copy of each stays as it was.
 #[test]
 fn postgres_batches_with_stored_msg_ids_are_stored_once_and_the_first_copy_stays() {
-    use sensoro_mqtt::relay::postgres::PostgresTarget;
-    use sensoro_mqtt::relay::{Target, Verdict};
     let Some(pg) = Postgres::start() else { return };
     let first = pushes::lines(21, 600, "foobar");
     let fresh = pushes::lines(22, 600, "foobar");
@@ -469,8 +469,6 @@ fn postgres_batches_with_stored_msg_ids_are_stored_once_and_the_first_copy_stays
 /// `received_at` to the microsecond, `data` as jsonb and NULL when missing.
 #[test]
 fn postgres_rows_carry_every_column_of_the_record() {
-    use sensoro_mqtt::relay::postgres::PostgresTarget;
-    use sensoro_mqtt::relay::Target;
     let Some(pg) = Postgres::start() else { return };
     let lines = vec![
         r#"{"appId":"foobar","sn":"01A","type":"text","deviceType":"smoke","createdTime":1732400000123,"msgId":"m-1","data":{"smoke":1,"t":21.50}}"#.to_owned(),
@@ -505,8 +503,6 @@ fn postgres_rows_carry_every_column_of_the_record() {
 /// row of the batch (on the other connection too) is stored.
 #[test]
 fn postgres_a_row_jsonb_refuses_is_kept_with_data_null_and_the_batch_is_stored() {
-    use sensoro_mqtt::relay::postgres::PostgresTarget;
-    use sensoro_mqtt::relay::{Target, Verdict};
     let Some(pg) = Postgres::start() else { return };
     let mut lines = pushes::lines(23, 500, "foobar");
     lines[123] = r#"{"sn":"0NUL","msgId":"nul-1","data":{"text":"a\u0000b"}}"#.to_owned();
@@ -531,8 +527,6 @@ fn postgres_a_row_jsonb_refuses_is_kept_with_data_null_and_the_batch_is_stored()
 /// inserts instead, and keeps doing so.
 #[test]
 fn postgres_under_row_level_security_the_relay_inserts() {
-    use sensoro_mqtt::relay::postgres::PostgresTarget;
-    use sensoro_mqtt::relay::{Target, Verdict};
     let Some(pg) = Postgres::start() else { return };
     pg.query(
         "CREATE TABLE pushes (msg_id text COLLATE \"C\" PRIMARY KEY, app_id text, sn text, \
@@ -560,8 +554,6 @@ fn postgres_under_row_level_security_the_relay_inserts() {
 /// no half is left waiting for the connection that cannot open, and no warning is given.
 #[test]
 fn postgres_with_one_connection_allowed_every_push_is_stored_at_once() {
-    use sensoro_mqtt::relay::postgres::PostgresTarget;
-    use sensoro_mqtt::relay::{Target, Verdict};
     let Some(pg) = Postgres::start() else { return };
     pg.query("CREATE ROLE solo LOGIN CONNECTION LIMIT 1; GRANT ALL ON SCHEMA public TO solo;");
     let url = format!("postgres://solo@127.0.0.1:{}/postgres", pg.port);
@@ -580,8 +572,6 @@ fn postgres_with_one_connection_allowed_every_push_is_stored_at_once() {
 /// once, the first copy, and both are committed.
 #[test]
 fn postgres_a_msg_id_twice_in_a_batch_is_stored_once_the_first_copy() {
-    use sensoro_mqtt::relay::postgres::PostgresTarget;
-    use sensoro_mqtt::relay::{Target, Verdict};
     let Some(pg) = Postgres::start() else { return };
     let mut lines = pushes::lines(27, 600, "foobar");
     let again = format!("{},\"resent\":true}}", &lines[10][..lines[10].len() - 1]);
@@ -603,8 +593,6 @@ fn postgres_a_msg_id_twice_in_a_batch_is_stored_once_the_first_copy() {
 /// to as it is, by COPY and by ON CONFLICT.
 #[test]
 fn postgres_a_table_from_an_earlier_relay_is_used_as_it_is() {
-    use sensoro_mqtt::relay::postgres::PostgresTarget;
-    use sensoro_mqtt::relay::Target;
     let Some(pg) = Postgres::start() else { return };
     pg.query(
         "CREATE TABLE pushes (msg_id text PRIMARY KEY, app_id text, sn text, \
@@ -627,7 +615,6 @@ fn postgres_a_table_from_an_earlier_relay_is_used_as_it_is() {
 /// role needs.
 #[test]
 fn postgres_a_role_that_cannot_create_the_table_is_told_what_it_needs() {
-    use sensoro_mqtt::relay::postgres::PostgresTarget;
     let Some(pg) = Postgres::start() else { return };
     pg.query("CREATE ROLE reader LOGIN;");
     let url = format!("postgres://reader@127.0.0.1:{}/postgres", pg.port);

@@ -195,17 +195,20 @@ impl<'a> Connection<'a> {
         let max = self.broker.config.max_packet_size;
         while let Ok(Some(packet)) = next_packet(inbuf, max) {
             match packet {
-                Packet::PubAck(ack) => {
-                    let mut session = lock(&self.session);
-                    if session.is_owned_by(self.link.id) {
-                        session.ack(ack.pkid);
-                    }
-                }
+                Packet::PubAck(ack) => self.acknowledged(ack.pkid),
                 Packet::Disconnect => return Some(CloseReason::ClientDisconnect),
                 _ => {}
             }
         }
         None
+    }
+
+    /// The client acknowledged push `pkid` (on the connection that owns its session).
+    fn acknowledged(&mut self, pkid: u16) {
+        let mut session = lock(&self.session);
+        if session.is_owned_by(self.link.id) {
+            session.ack(pkid);
+        }
     }
 
     /// Handles every complete packet in `inbuf`.
@@ -241,12 +244,7 @@ impl<'a> Connection<'a> {
                     });
                 }
             }
-            Packet::PubAck(ack) => {
-                let mut session = lock(&self.session);
-                if session.is_owned_by(self.link.id) {
-                    session.ack(ack.pkid);
-                }
-            }
+            Packet::PubAck(ack) => self.acknowledged(ack.pkid),
             Packet::PubRel(rel) => self.send(&Packet::PubComp(PubComp::new(rel.pkid))),
             // The broker never sends QoS 2, so there is nothing to complete.
             Packet::PubRec(_) | Packet::PubComp(_) => {}
